@@ -1,0 +1,28 @@
+// Lists the members of a resource for Depth: 1 — one store snapshot per listing, count-guarded by
+// the store, so a listing is complete or not served at all. Imports store types and DAV resources.
+import type { RequestContext } from './plugin.ts';
+import { homePath, principalPath, SPACES, type Resource } from './resource.ts';
+
+export async function listMembers(context: RequestContext, resource: Resource): Promise<Resource[]> {
+  switch (resource.kind) {
+    case 'root':
+      return [{ kind: 'principals', path: '/principals/' }, ...SPACES.map((space) => ({ kind: 'space' as const, path: `/${space}/`, space }))];
+    case 'principals':
+      return [{ kind: 'principal', path: principalPath(context.user.name), user: context.user }];
+    case 'space': {
+      const home = await context.store.getCollection(homePath(resource.space, context.user.name));
+      return home === null ? [] : [{ kind: 'collection', path: home.path, collection: home }];
+    }
+    case 'collection': {
+      const members = await context.store.listMembers(resource.collection.id);
+      const out: Resource[] = members.collections.map((collection) => ({ kind: 'collection', path: collection.path, collection }));
+      for (const object of members.objects) {
+        out.push({ kind: 'object', path: `${resource.collection.path}${object.name}`, collection: resource.collection, object });
+      }
+      return out;
+    }
+    case 'principal':
+    case 'object':
+      return [];
+  }
+}

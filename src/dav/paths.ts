@@ -1,0 +1,58 @@
+// Request-target parsing and href encoding. Every path the server works on is decoded here once, and
+// anything that could escape a user's space (dot segments, encoded slashes, NUL) is refused before any
+// lookup happens. Imports only DAV errors.
+import { DavError } from './errors.ts';
+
+export interface ParsedPath {
+  /** Decoded segments, without empty ones. */
+  readonly segments: readonly string[];
+  /** Whether the target ended with '/'. */
+  readonly trailingSlash: boolean;
+}
+
+const FORBIDDEN_SEGMENT = /[\u0000-\u001f\u007f/\\]/u;
+
+/** Parses a request-target or the path of an absolute URI (Destination header). */
+export function parseTarget(target: string): ParsedPath {
+  let pathPart = target;
+  if (!pathPart.startsWith('/')) {
+    let url: URL;
+    try {
+      url = new URL(pathPart);
+    } catch {
+      throw new DavError(400, 'The request target is not a valid URL.');
+    }
+    pathPart = url.pathname;
+  }
+  const query = pathPart.search(/[?#]/u);
+  if (query !== -1) pathPart = pathPart.slice(0, query);
+  const raw = pathPart.split('/');
+  const segments: string[] = [];
+  for (const piece of raw) {
+    if (piece === '') continue;
+    let decoded: string;
+    try {
+      decoded = decodeURIComponent(piece);
+    } catch {
+      throw new DavError(400, 'The request path has malformed percent-encoding.');
+    }
+    if (decoded === '.' || decoded === '..' || FORBIDDEN_SEGMENT.test(decoded)) {
+      throw new DavError(400, 'The request path contains a forbidden segment.');
+    }
+    segments.push(decoded);
+  }
+  return { segments, trailingSlash: pathPart.endsWith('/') };
+}
+
+/** '/a/b/' from ['a','b'] (collections always end in '/'). */
+export function collectionPath(segments: readonly string[]): string {
+  return segments.length === 0 ? '/' : `/${segments.join('/')}/`;
+}
+
+/** Percent-encodes a decoded path for use in an href or Location header. */
+export function encodePath(path: string): string {
+  return path
+    .split('/')
+    .map((segment) => encodeURIComponent(segment).replace(/[!'()*]/gu, (c) => `%${c.charCodeAt(0).toString(16).toUpperCase()}`))
+    .join('/');
+}

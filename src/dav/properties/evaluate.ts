@@ -1,0 +1,73 @@
+// Computes the propstats for one resource from a PROPFIND-style request: live properties from the
+// plugins, then dead properties from the store, only fetching what was asked for.
+// Imports DAV types and the XML layer only.
+import type { PropertyTarget } from '../../store/types.ts';
+import type { RequestContext } from '../plugin.ts';
+import type { Resource } from '../resource.ts';
+import type { ClarkName } from '../xml/names.ts';
+import type { PropResult, PropStat } from '../xml/multistatus.ts';
+import { parseXml } from '../xml/parse.ts';
+import type { XmlNode } from '../xml/tree.ts';
+
+export type PropRequest =
+  | { readonly kind: 'prop'; readonly names: readonly ClarkName[] }
+  | { readonly kind: 'allprop'; readonly include: readonly ClarkName[] }
+  | { readonly kind: 'propname' };
+
+export function propertyTarget(resource: Resource): PropertyTarget | undefined {
+  if (resource.kind === 'collection') return { kind: 'collection', collectionId: resource.collection.id };
+  if (resource.kind === 'object') return { kind: 'object', objectId: resource.object.id };
+  return undefined;
+}
+
+/** Stored dead properties of a resource, parsed back into element values. */
+export async function deadProperties(context: RequestContext, resource: Resource): Promise<Map<ClarkName, readonly XmlNode[]>> {
+  const target = propertyTarget(resource);
+  const out = new Map<ClarkName, readonly XmlNode[]>();
+  if (target === undefined) return out;
+  for (const stored of await context.store.getProperties(target)) {
+    out.set(stored.name as ClarkName, parseXml(stored.xml).children);
+  }
+  return out;
+}
+
+export async function evaluateProperties(context: RequestContext, resource: Resource, request: PropRequest, minimal: boolean): Promise<PropStat[]> {
+  const registry = context.registry;
+  const found: PropResult[] = [];
+  const missing: PropResult[] = [];
+
+  if (request.kind === 'propname') {
+    const names = new Set<ClarkName>(registry.liveProperties(resource).filter((p) => p.get !== undefined).map((p) => p.name));
+    for (const name of (await deadProperties(context, resource)).keys()) names.add(name);
+    return [{ status: 200, props: [...names].map((name) => ({ name })) }];
+  }
+
+  let names: ClarkName[];
+  let dead: Map<ClarkName, readonly XmlNode[]> | undefined;
+  if (request.kind === 'allprop') {
+    dead = await deadProperties(context, resource);
+    const live = registry.liveProperties(resource).filter((p) => p.inAllprop && p.get !== undefined).map((p) => p.name);
+    names = [...new Set([...live, ...dead.keys(), ...request.include])];
+  } else {
+    names = [...new Set(request.names)];
+  }
+
+  for (const name of names) {
+    const live = registry.liveProperty(name, resource);
+    if (live?.get !== undefined) {
+      const value = await live.get(context, resource);
+      if (value === undefined) missing.push({ name });
+      else found.push({ name, value });
+      continue;
+    }
+    dead ??= await deadProperties(context, resource);
+    const value = dead.get(name);
+    if (value === undefined) missing.push({ name });
+    else found.push({ name, value });
+  }
+
+  const propstats: PropStat[] = [];
+  if (found.length > 0) propstats.push({ status: 200, props: found });
+  if (missing.length > 0 && !minimal) propstats.push({ status: 404, props: missing });
+  return propstats;
+}

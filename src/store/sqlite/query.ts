@@ -1,0 +1,58 @@
+// Runs Kysely-built queries synchronously on better-sqlite3. Kysely is used purely as a typed query
+// builder here (compile, then execute on a cached prepared statement), so a whole transaction stays
+// synchronous: no other request can interleave inside it, and BEGIN IMMEDIATE takes the write lock up
+// front. Must not import the DAV or HTTP layers.
+import type Database from 'better-sqlite3';
+import {
+  DummyDriver,
+  Kysely,
+  SqliteAdapter,
+  SqliteIntrospector,
+  SqliteQueryCompiler,
+  type Compilable,
+} from 'kysely';
+import type { SqliteDatabase } from './schema.ts';
+
+export function queryBuilder(): Kysely<SqliteDatabase> {
+  return new Kysely<SqliteDatabase>({
+    dialect: {
+      createAdapter: () => new SqliteAdapter(),
+      createDriver: () => new DummyDriver(),
+      createIntrospector: (db) => new SqliteIntrospector(db),
+      createQueryCompiler: () => new SqliteQueryCompiler(),
+    },
+  });
+}
+
+export class SqliteRunner {
+  private readonly statements = new Map<string, Database.Statement>();
+  private readonly db: Database.Database;
+
+  constructor(db: Database.Database) {
+    this.db = db;
+  }
+
+  private prepare(sqlText: string): Database.Statement {
+    let statement = this.statements.get(sqlText);
+    if (statement === undefined) {
+      statement = this.db.prepare(sqlText);
+      this.statements.set(sqlText, statement);
+    }
+    return statement;
+  }
+
+  all<R>(query: Compilable<R>): R[] {
+    const compiled = query.compile();
+    return this.prepare(compiled.sql).all(...(compiled.parameters as unknown[])) as R[];
+  }
+
+  first<R>(query: Compilable<R>): R | undefined {
+    const compiled = query.compile();
+    return this.prepare(compiled.sql).get(...(compiled.parameters as unknown[])) as R | undefined;
+  }
+
+  run(query: Compilable<unknown>): Database.RunResult {
+    const compiled = query.compile();
+    return this.prepare(compiled.sql).run(...(compiled.parameters as unknown[]));
+  }
+}

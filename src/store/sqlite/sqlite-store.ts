@@ -1,0 +1,394 @@
+// The SQLite Store: one file in the data folder, WAL mode, synchronous=FULL so a commit is on disk
+// before any 2xx. Every write is one BEGIN IMMEDIATE transaction run synchronously; when another
+// process holds the lock, it is retried asynchronously within a small budget and then reported as
+// StoreUnavailable (→ 503), because a long busy timeout would freeze the whole event loop.
+// Must not import the DAV or HTTP layers.
+import { randomUUID } from 'node:crypto';
+import { mkdirSync } from 'node:fs';
+import { join } from 'node:path';
+import { setTimeout as sleep } from 'node:timers/promises';
+import Database from 'better-sqlite3';
+import type { Kysely } from 'kysely';
+import { StoreUnavailable, UserExists } from '../errors.ts';
+import type {
+  Destination,
+  HomeLayout,
+  NewCollection,
+  PutObjectInput,
+  ReadinessReport,
+  Store,
+  StoredCredentials,
+  WriteExpectation,
+} from '../store.ts';
+import type {
+  AppPasswordRecord,
+  Change,
+  CollectionMembers,
+  CollectionRecord,
+  ObjectRecord,
+  ObjectWithBody,
+  PropertyOperation,
+  PropertyTarget,
+  StoredProperty,
+  UserRecord,
+} from '../types.ts';
+import { applyMigrations, planMigrations, readAppliedMigrations, type SqliteMigration } from './migrator.ts';
+import { SQLITE_MIGRATIONS } from './migrations/index.ts';
+import { queryBuilder, SqliteRunner } from './query.ts';
+import { COLLECTION_COLUMNS, OBJECT_COLUMNS, toCollection, toObject, toUser, USER_COLUMNS, type CollectionRow, type ObjectRow } from './rows.ts';
+import type { SqliteDatabase } from './schema.ts';
+import { TreeWriter } from './tree-writer.ts';
+
+export interface SqliteStoreOptions {
+  /** Folder holding almanac.sqlite3; ':memory:' is not supported because other processes must see it. */
+  readonly dataDir: string;
+  /** How long a write may wait for another process's lock before the request gets 503. */
+  readonly lockBudgetMs?: number;
+  readonly migrations?: readonly SqliteMigration[];
+  readonly now?: () => number;
+}
+
+export const DATABASE_FILE = 'almanac.sqlite3';
+
+function isBusy(error: unknown): boolean {
+  const code = (error as { code?: unknown }).code;
+  return code === 'SQLITE_BUSY' || code === 'SQLITE_LOCKED' || code === 'SQLITE_BUSY_SNAPSHOT';
+}
+
+export class SqliteStore implements Store {
+  readonly backend = 'sqlite' as const;
+  private readonly db: Database.Database;
+  private readonly q: SqliteRunner;
+  private readonly k: Kysely<SqliteDatabase>;
+  private readonly tree: TreeWriter;
+  private readonly lockBudgetMs: number;
+  private readonly migrations: readonly SqliteMigration[];
+  private readonly now: () => number;
+  private cachedEpoch: string | undefined;
+
+  private constructor(db: Database.Database, options: SqliteStoreOptions) {
+    this.db = db;
+    this.q = new SqliteRunner(db);
+    this.k = queryBuilder();
+    this.now = options.now ?? Date.now;
+    this.tree = new TreeWriter(this.q, this.k, this.now);
+    this.lockBudgetMs = options.lockBudgetMs ?? 2000;
+    this.migrations = options.migrations ?? SQLITE_MIGRATIONS;
+  }
+
+  /** Opens (creating if needed) the database in dataDir and applies pending migrations. */
+  static open(options: SqliteStoreOptions): SqliteStore {
+    mkdirSync(options.dataDir, { recursive: true });
+    const db = new Database(join(options.dataDir, DATABASE_FILE));
+    db.pragma('journal_mode = WAL');
+    db.pragma('synchronous = FULL');
+    db.pragma('foreign_keys = ON');
+    // A few milliseconds only: better-sqlite3 blocks the event loop while it waits.
+    db.pragma('busy_timeout = 5');
+    const store = new SqliteStore(db, options);
+    store.migrateWithRetry();
+    return store;
+  }
+
+  private migrateWithRetry(): void {
+    // Startup is the one place a blocking wait is acceptable: nothing is being served yet.
+    this.db.pragma('busy_timeout = 5000');
+    try {
+      applyMigrations(this.db, this.migrations, this.now);
+      const existing = this.db.prepare("SELECT value FROM store_meta WHERE key = 'epoch'").get() as { value: string } | undefined;
+      if (existing === undefined) {
+        this.db.prepare("INSERT OR IGNORE INTO store_meta (key, value) VALUES ('epoch', ?)").run(randomUUID());
+      }
+    } finally {
+      this.db.pragma('busy_timeout = 5');
+    }
+  }
+
+  close(): Promise<void> {
+    if (this.db.open) this.db.close();
+    return Promise.resolve();
+  }
+
+  /** Runs fn in one transaction, retrying asynchronously while another process holds the lock. */
+  private async transact<T>(mode: 'immediate' | 'deferred', fn: () => T): Promise<T> {
+    const deadline = Date.now() + this.lockBudgetMs;
+    let delay = 2;
+    for (;;) {
+      try {
+        const transaction = this.db.transaction(fn);
+        return mode === 'immediate' ? transaction.immediate() : transaction.deferred();
+      } catch (error) {
+        if (!isBusy(error)) throw error;
+        if (Date.now() + delay > deadline) {
+          throw new StoreUnavailable('the database stayed locked by another writer', 1, { cause: error });
+        }
+        await sleep(delay);
+        delay = Math.min(delay * 2, 50);
+      }
+    }
+  }
+
+  private write<T>(fn: () => T): Promise<T> {
+    return this.transact('immediate', fn);
+  }
+
+  private read<T>(fn: () => T): Promise<T> {
+    return this.transact('deferred', fn);
+  }
+
+  readiness(): Promise<ReadinessReport> {
+    return this.read(() => {
+      const applied = readAppliedMigrations(this.db);
+      const schemaVersion = Math.max(0, ...applied.map((m) => m.version));
+      const { pending } = planMigrations(applied, this.migrations);
+      if (pending.length > 0) {
+        return { ready: false, reason: `schema is missing migrations ${pending.map((m) => m.version).join(', ')}`, schemaVersion };
+      }
+      return { ready: true, reason: 'ok', schemaVersion };
+    });
+  }
+
+  async epoch(): Promise<string> {
+    if (this.cachedEpoch === undefined) {
+      const row = await this.read(() => this.q.first(this.k.selectFrom('store_meta').select('value').where('key', '=', 'epoch')));
+      if (row === undefined) throw new StoreUnavailable('store epoch missing');
+      this.cachedEpoch = row.value;
+    }
+    return this.cachedEpoch;
+  }
+
+  // ---- accounts -------------------------------------------------------------------------------
+
+  createUser(input: { name: string; email: string | null; displayName: string | null; passwordHash: string | null }): Promise<UserRecord> {
+    return this.write(() => {
+      const taken = this.q.first(this.k.selectFrom('users').select('id').where('name', '=', input.name));
+      if (taken !== undefined) throw new UserExists(`user ${input.name} already exists`);
+      const row = this.q.first(
+        this.k
+          .insertInto('users')
+          .values({ name: input.name, email: input.email, display_name: input.displayName, password_hash: input.passwordHash, created_at: this.now() })
+          .returning(USER_COLUMNS),
+      );
+      if (row === undefined) throw new Error('insert returned no row');
+      return toUser(row);
+    });
+  }
+
+  getUser(name: string): Promise<UserRecord | null> {
+    return this.read(() => {
+      const row = this.q.first(this.k.selectFrom('users').select(USER_COLUMNS).where('name', '=', name));
+      return row === undefined ? null : toUser(row);
+    });
+  }
+
+  listUsers(): Promise<UserRecord[]> {
+    return this.read(() => this.q.all(this.k.selectFrom('users').select(USER_COLUMNS).orderBy('name')).map(toUser));
+  }
+
+  setPasswordHash(name: string, passwordHash: string): Promise<boolean> {
+    return this.write(() => {
+      const result = this.q.run(
+        this.k
+          .updateTable('users')
+          .set((eb) => ({ password_hash: passwordHash, credentials_version: eb('credentials_version', '+', 1) }))
+          .where('name', '=', name),
+      );
+      return result.changes > 0;
+    });
+  }
+
+  deleteUser(name: string): Promise<boolean> {
+    return this.write(() => this.q.run(this.k.deleteFrom('users').where('name', '=', name)).changes > 0);
+  }
+
+  addAppPassword(userName: string, label: string, hash: string): Promise<AppPasswordRecord> {
+    return this.write(() => {
+      const user = this.q.first(this.k.selectFrom('users').select('id').where('name', '=', userName));
+      if (user === undefined) throw new UserExists(`no user ${userName}`);
+      const duplicate = this.q.first(this.k.selectFrom('app_passwords').select('id').where('user_id', '=', user.id).where('label', '=', label));
+      if (duplicate !== undefined) throw new UserExists(`user ${userName} already has an app password labelled ${label}`);
+      const row = this.q.first(
+        this.k
+          .insertInto('app_passwords')
+          .values({ user_id: user.id, label, hash, created_at: this.now(), last_used_at: null })
+          .returning(['id', 'label', 'created_at', 'last_used_at']),
+      );
+      if (row === undefined) throw new Error('insert returned no row');
+      this.bumpCredentials(user.id);
+      return { id: row.id, label: row.label, createdAt: row.created_at, lastUsedAt: row.last_used_at };
+    });
+  }
+
+  listAppPasswords(userName: string): Promise<AppPasswordRecord[]> {
+    return this.read(() =>
+      this.q
+        .all(
+          this.k
+            .selectFrom('app_passwords')
+            .innerJoin('users', 'users.id', 'app_passwords.user_id')
+            .select(['app_passwords.id', 'app_passwords.label', 'app_passwords.created_at', 'app_passwords.last_used_at'])
+            .where('users.name', '=', userName)
+            .orderBy('app_passwords.label'),
+        )
+        .map((row) => ({ id: row.id, label: row.label, createdAt: row.created_at, lastUsedAt: row.last_used_at })),
+    );
+  }
+
+  revokeAppPassword(userName: string, label: string): Promise<boolean> {
+    return this.write(() => {
+      const user = this.q.first(this.k.selectFrom('users').select('id').where('name', '=', userName));
+      if (user === undefined) return false;
+      const removed = this.q.run(this.k.deleteFrom('app_passwords').where('user_id', '=', user.id).where('label', '=', label)).changes > 0;
+      if (removed) this.bumpCredentials(user.id);
+      return removed;
+    });
+  }
+
+  /** Cached verifications in every running process compare this version, so a change anywhere takes effect at once. */
+  private bumpCredentials(userId: number): void {
+    this.q.run(this.k.updateTable('users').set((eb) => ({ credentials_version: eb('credentials_version', '+', 1) })).where('id', '=', userId));
+  }
+
+  lookupCredentials(userName: string): Promise<StoredCredentials | null> {
+    return this.read(() => {
+      const user = this.q.first(
+        this.k.selectFrom('users').select(['id', 'name', 'password_hash', 'credentials_version']).where('name', '=', userName),
+      );
+      if (user === undefined) return null;
+      const appPasswords = this.q.all(this.k.selectFrom('app_passwords').select(['id', 'hash']).where('user_id', '=', user.id).orderBy('id'));
+      return {
+        userId: user.id,
+        userName: user.name,
+        passwordHash: user.password_hash,
+        appPasswordHashes: appPasswords,
+        credentialsVersion: user.credentials_version,
+      };
+    });
+  }
+
+  ensureHomes(ownerId: number, homes: readonly HomeLayout[]): Promise<void> {
+    return this.write(() => {
+      for (const home of homes) {
+        if (this.collectionRow(home.path) !== undefined) continue;
+        const created = this.tree.insertCollection({ ownerId, parentId: null, path: home.path, kind: home.kind });
+        for (const child of home.children) {
+          this.tree.createCollection({ ownerId, parentId: created.id, name: child.name, kind: child.kind, properties: child.properties });
+        }
+      }
+    });
+  }
+
+  // ---- reading --------------------------------------------------------------------------------
+
+  private collectionRow(path: string): CollectionRow | undefined {
+    return this.q.first(this.k.selectFrom('collections').select(COLLECTION_COLUMNS).where('path', '=', path));
+  }
+
+  getCollection(path: string): Promise<CollectionRecord | null> {
+    return this.read(() => {
+      const row = this.collectionRow(path);
+      return row === undefined ? null : toCollection(row);
+    });
+  }
+
+  getCollectionById(id: number): Promise<CollectionRecord | null> {
+    return this.read(() => {
+      const row = this.q.first(this.k.selectFrom('collections').select(COLLECTION_COLUMNS).where('id', '=', id));
+      return row === undefined ? null : toCollection(row);
+    });
+  }
+
+  getObject(collectionId: number, name: string): Promise<ObjectRecord | null> {
+    return this.read(() => {
+      const row = this.q.first(this.k.selectFrom('objects').select(OBJECT_COLUMNS).where('collection_id', '=', collectionId).where('name', '=', name));
+      return row === undefined ? null : toObject(row);
+    });
+  }
+
+  getObjectWithBody(collectionId: number, name: string): Promise<ObjectWithBody | null> {
+    return this.read(() => {
+      const row = this.q.first(
+        this.k.selectFrom('objects').select([...OBJECT_COLUMNS, 'body']).where('collection_id', '=', collectionId).where('name', '=', name),
+      );
+      return row === undefined ? null : { ...toObject(row), body: row.body };
+    });
+  }
+
+  listMembers(collectionId: number): Promise<CollectionMembers> {
+    return this.read(() => {
+      const parent = this.q.first(this.k.selectFrom('collections').select(['object_count', 'child_count', 'path']).where('id', '=', collectionId));
+      if (parent === undefined) return { collections: [], objects: [] };
+      const collections = this.q
+        .all(this.k.selectFrom('collections').select(COLLECTION_COLUMNS).where('parent_id', '=', collectionId).orderBy('path'))
+        .map(toCollection);
+      const objects = this.q
+        .all(this.k.selectFrom('objects').select(OBJECT_COLUMNS).where('collection_id', '=', collectionId).orderBy('name'))
+        .map((row: ObjectRow) => toObject(row));
+      this.tree.guardCount(parent.path, parent.object_count, objects.length, parent.child_count, collections.length);
+      return { collections, objects };
+    });
+  }
+
+  getProperties(target: PropertyTarget): Promise<StoredProperty[]> {
+    return this.read(() => this.tree.readProperties(target));
+  }
+
+  changesSince(collectionId: number, afterSeq: number, limit: number): Promise<{ changes: Change[]; oldestSeq: number; currentSeq: number }> {
+    return this.read(() => {
+      const collection = this.q.first(this.k.selectFrom('collections').select('sync_seq').where('id', '=', collectionId));
+      const oldest = this.q.first(
+        this.k.selectFrom('changes').select((eb) => eb.fn.min<number>('seq').as('oldest')).where('collection_id', '=', collectionId),
+      );
+      const changes = this.q
+        .all(
+          this.k
+            .selectFrom('changes')
+            .select(['seq', 'member', 'deleted'])
+            .where('collection_id', '=', collectionId)
+            .where('seq', '>', afterSeq)
+            .orderBy('seq')
+            .limit(limit),
+        )
+        .map((row) => ({ seq: row.seq, member: row.member, deleted: row.deleted === 1 }));
+      return { changes, oldestSeq: oldest?.oldest ?? 0, currentSeq: collection?.sync_seq ?? 0 };
+    });
+  }
+
+  // ---- writing --------------------------------------------------------------------------------
+
+  createCollection(input: NewCollection): Promise<CollectionRecord> {
+    return this.write(() => this.tree.createCollection(input));
+  }
+
+  deleteCollection(collectionId: number): Promise<void> {
+    return this.write(() => this.tree.deleteCollection(collectionId));
+  }
+
+  putObject(input: PutObjectInput): Promise<{ created: boolean; object: ObjectRecord }> {
+    return this.write(() => this.tree.putObject(input));
+  }
+
+  deleteObject(collectionId: number, name: string, expect?: WriteExpectation): Promise<void> {
+    return this.write(() => this.tree.deleteObject(collectionId, name, expect));
+  }
+
+  patchProperties(target: PropertyTarget, operations: readonly PropertyOperation[]): Promise<void> {
+    return this.write(() => this.tree.patchProperties(target, operations));
+  }
+
+  copyObject(collectionId: number, name: string, to: Destination): Promise<{ created: boolean }> {
+    return this.write(() => this.tree.copyObject(collectionId, name, to));
+  }
+
+  moveObject(collectionId: number, name: string, to: Destination): Promise<{ created: boolean }> {
+    return this.write(() => this.tree.moveObject(collectionId, name, to));
+  }
+
+  copyCollection(collectionId: number, to: Destination, depthInfinity: boolean): Promise<{ created: boolean }> {
+    return this.write(() => this.tree.copyCollection(collectionId, to, depthInfinity));
+  }
+
+  moveCollection(collectionId: number, to: Destination): Promise<{ created: boolean }> {
+    return this.write(() => this.tree.moveCollection(collectionId, to));
+  }
+}

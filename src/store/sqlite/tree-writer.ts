@@ -1,0 +1,344 @@
+// Synchronous writes on the collection/object tree, always called inside one SQLite transaction
+// opened by SqliteStore. Each member change appends to the collection's change log and bumps its
+// sync position and counters in the same transaction, and a change inside a collection also bumps
+// its parent (the home), which is how clients watching a home notice. Must not import DAV or HTTP.
+import { sql, type Kysely } from 'kysely';
+import { AlreadyExists, ConflictingPath, EtagMismatch, NotFound, StoreInconsistent, UidConflict } from '../errors.ts';
+import { contentEtag } from '../etag.ts';
+import type { Destination, NewCollection, PutObjectInput, WriteExpectation } from '../store.ts';
+import type { CollectionKind, CollectionRecord, ObjectRecord, PropertyOperation, PropertyTarget, StoredProperty } from '../types.ts';
+import type { SqliteRunner } from './query.ts';
+import { COLLECTION_COLUMNS, lastSegment, OBJECT_COLUMNS, toCollection, toObject, type CollectionRow } from './rows.ts';
+import type { SqliteDatabase } from './schema.ts';
+
+interface Deltas {
+  readonly objects?: number;
+  readonly children?: number;
+  readonly bytes?: number;
+}
+
+function checkExpectation(current: { etag: string } | undefined, expect: WriteExpectation): void {
+  if (expect === undefined) return;
+  if ('absent' in expect) {
+    if (current !== undefined) throw new EtagMismatch('the resource exists');
+    return;
+  }
+  if (current === undefined || current.etag !== expect.etag) throw new EtagMismatch('the resource changed');
+}
+
+function escapeLike(value: string): string {
+  return value.replace(/[\\%_]/g, (c) => `\\${c}`);
+}
+
+export class TreeWriter {
+  private readonly q: SqliteRunner;
+  private readonly k: Kysely<SqliteDatabase>;
+  private readonly now: () => number;
+
+  constructor(q: SqliteRunner, k: Kysely<SqliteDatabase>, now: () => number) {
+    this.q = q;
+    this.k = k;
+    this.now = now;
+  }
+
+  // ---- helpers --------------------------------------------------------------------------------
+
+  private collection(id: number): CollectionRow {
+    const row = this.q.first(this.k.selectFrom('collections').select(COLLECTION_COLUMNS).where('id', '=', id));
+    if (row === undefined) throw new NotFound(`collection ${id} does not exist`);
+    return row;
+  }
+
+  private collectionAt(path: string): CollectionRow | undefined {
+    return this.q.first(this.k.selectFrom('collections').select(COLLECTION_COLUMNS).where('path', '=', path));
+  }
+
+  private objectIn(collectionId: number, name: string): (ObjectRecord & { body?: never }) | undefined {
+    const row = this.q.first(this.k.selectFrom('objects').select(OBJECT_COLUMNS).where('collection_id', '=', collectionId).where('name', '=', name));
+    return row === undefined ? undefined : toObject(row);
+  }
+
+  /** Appends one change to a collection's log, adjusts its counters, and marks the parent changed. */
+  private recordChange(collectionId: number, member: string, deleted: boolean, deltas: Deltas = {}): void {
+    const now = this.now();
+    const updated = this.q.first(
+      this.k
+        .updateTable('collections')
+        .set((eb) => ({
+          sync_seq: eb('sync_seq', '+', 1),
+          object_count: eb('object_count', '+', deltas.objects ?? 0),
+          child_count: eb('child_count', '+', deltas.children ?? 0),
+          bytes_used: eb('bytes_used', '+', deltas.bytes ?? 0),
+          updated_at: now,
+        }))
+        .where('id', '=', collectionId)
+        .returning(['sync_seq', 'parent_id', 'path']),
+    );
+    if (updated === undefined) throw new NotFound(`collection ${collectionId} does not exist`);
+    this.q.run(
+      this.k.insertInto('changes').values({ collection_id: collectionId, seq: updated.sync_seq, member, deleted: deleted ? 1 : 0, changed_at: now }),
+    );
+    if (updated.parent_id !== null) {
+      const parent = this.q.first(
+        this.k
+          .updateTable('collections')
+          .set((eb) => ({ sync_seq: eb('sync_seq', '+', 1), updated_at: now }))
+          .where('id', '=', updated.parent_id)
+          .returning(['sync_seq']),
+      );
+      if (parent !== undefined) {
+        this.q.run(
+          this.k.insertInto('changes').values({ collection_id: updated.parent_id, seq: parent.sync_seq, member: lastSegment(updated.path), deleted: 0, changed_at: now }),
+        );
+      }
+    }
+  }
+
+  guardCount(path: string, expectedObjects: number, actualObjects: number, expectedChildren: number, actualChildren: number): void {
+    if (expectedObjects !== actualObjects || expectedChildren !== actualChildren) {
+      throw new StoreInconsistent(
+        `listing of ${path} has ${actualObjects} objects and ${actualChildren} collections but the counters say ${expectedObjects} and ${expectedChildren}`,
+      );
+    }
+  }
+
+  /**
+   * Makes room at a COPY/MOVE destination. Returns true when nothing was there (→ 201).
+   * With replace=false an occupied destination is an error (→ 412).
+   */
+  private clearDestination(to: Destination, parent: CollectionRow): boolean {
+    const object = this.objectIn(to.parentId, to.name);
+    const collection = this.collectionAt(`${parent.path}${to.name}/`);
+    if (object === undefined && collection === undefined) return true;
+    if (!to.replace) throw new AlreadyExists(`${parent.path}${to.name} exists`);
+    if (object !== undefined) this.deleteObject(to.parentId, to.name, undefined);
+    if (collection !== undefined) this.deleteCollection(collection.id);
+    return false;
+  }
+
+  private ensureNameFree(parent: CollectionRow, name: string): void {
+    if (this.objectIn(parent.id, name) !== undefined || this.collectionAt(`${parent.path}${name}/`) !== undefined) {
+      throw new AlreadyExists(`${parent.path}${name} exists`);
+    }
+  }
+
+  private checkUid(collectionId: number, uid: string | null | undefined, ownName: string): void {
+    if (uid === null || uid === undefined) return;
+    const clash = this.q.first(
+      this.k.selectFrom('objects').select('name').where('collection_id', '=', collectionId).where('uid', '=', uid).where('name', '!=', ownName),
+    );
+    if (clash !== undefined) throw new UidConflict(clash.name);
+  }
+
+  // ---- collections ----------------------------------------------------------------------------
+
+  insertCollection(input: { ownerId: number; parentId: number | null; path: string; kind: CollectionKind }): CollectionRecord {
+    const now = this.now();
+    const row = this.q.first(
+      this.k
+        .insertInto('collections')
+        .values({ owner_id: input.ownerId, parent_id: input.parentId, path: input.path, kind: input.kind, created_at: now, updated_at: now })
+        .returning(COLLECTION_COLUMNS),
+    );
+    if (row === undefined) throw new Error('insert returned no row');
+    return toCollection(row);
+  }
+
+  createCollection(input: NewCollection): CollectionRecord {
+    const parent = this.collection(input.parentId);
+    this.ensureNameFree(parent, input.name);
+    const created = this.insertCollection({ ownerId: input.ownerId, parentId: parent.id, path: `${parent.path}${input.name}/`, kind: input.kind });
+    if (input.properties !== undefined && input.properties.length > 0) {
+      this.writeProperties({ kind: 'collection', collectionId: created.id }, input.properties);
+    }
+    this.recordChange(parent.id, input.name, false, { children: 1 });
+    return created;
+  }
+
+  deleteCollection(collectionId: number): void {
+    const row = this.collection(collectionId);
+    // Descendants, their objects, properties and change logs go by ON DELETE CASCADE.
+    this.q.run(this.k.deleteFrom('collections').where('id', '=', collectionId));
+    if (row.parent_id !== null) this.recordChange(row.parent_id, lastSegment(row.path), true, { children: -1 });
+  }
+
+  copyCollection(collectionId: number, to: Destination, depthInfinity: boolean): { created: boolean } {
+    const source = this.collection(collectionId);
+    const parent = this.collection(to.parentId);
+    const targetPath = `${parent.path}${to.name}/`;
+    if (targetPath.startsWith(source.path)) throw new ConflictingPath('cannot copy a collection into itself');
+    const created = this.clearDestination(to, parent);
+    this.copyTree(source, parent, to.name, depthInfinity);
+    return { created };
+  }
+
+  private copyTree(source: CollectionRow, parent: CollectionRow, name: string, deep: boolean): void {
+    const copy = this.createCollection({ ownerId: parent.owner_id, parentId: parent.id, name, kind: source.kind as CollectionKind });
+    const properties = this.readProperties({ kind: 'collection', collectionId: source.id });
+    if (properties.length > 0) {
+      this.writeProperties({ kind: 'collection', collectionId: copy.id }, properties.map((p) => ({ op: 'set', name: p.name, xml: p.xml })));
+    }
+    if (!deep) return;
+    const objects = this.q.all(this.k.selectFrom('objects').select('name').where('collection_id', '=', source.id).orderBy('name'));
+    for (const object of objects) this.copyObject(source.id, object.name, { parentId: copy.id, name: object.name, replace: false });
+    const children = this.q.all(this.k.selectFrom('collections').select(COLLECTION_COLUMNS).where('parent_id', '=', source.id).orderBy('path'));
+    const copyRow = this.collection(copy.id);
+    for (const child of children) this.copyTree(child, copyRow, lastSegment(child.path), true);
+  }
+
+  moveCollection(collectionId: number, to: Destination): { created: boolean } {
+    const source = this.collection(collectionId);
+    if (source.parent_id === null) throw new ConflictingPath('a home cannot be moved');
+    const parent = this.collection(to.parentId);
+    const targetPath = `${parent.path}${to.name}/`;
+    if (targetPath === source.path) throw new ConflictingPath('source and destination are the same');
+    if (targetPath.startsWith(source.path)) throw new ConflictingPath('cannot move a collection into itself');
+    const created = this.clearDestination(to, parent);
+    // Re-read: clearing the destination may have changed counters of the parents involved.
+    const moving = this.collection(collectionId);
+    this.q.run(
+      this.k
+        .updateTable('collections')
+        .set({ path: sql<string>`${targetPath} || substr(path, ${moving.path.length + 1})` })
+        // ESCAPE makes '%' and '_' in folder names match literally.
+        .where(sql<boolean>`path LIKE ${`${escapeLike(moving.path)}%`} ESCAPE '\\'`),
+    );
+    this.q.run(this.k.updateTable('collections').set({ parent_id: parent.id }).where('id', '=', collectionId));
+    this.recordChange(moving.parent_id ?? parent.id, lastSegment(moving.path), true, { children: -1 });
+    this.recordChange(parent.id, to.name, false, { children: 1 });
+    return { created };
+  }
+
+  // ---- objects --------------------------------------------------------------------------------
+
+  putObject(input: PutObjectInput): { created: boolean; object: ObjectRecord } {
+    const parent = this.collection(input.collectionId);
+    if (this.collectionAt(`${parent.path}${input.name}/`) !== undefined) throw new AlreadyExists(`${parent.path}${input.name}/ is a collection`);
+    const current = this.objectIn(input.collectionId, input.name);
+    checkExpectation(current, input.expect);
+    const metadata = input.metadata ?? {};
+    this.checkUid(input.collectionId, metadata.uid, input.name);
+    const now = this.now();
+    const etag = contentEtag(input.body);
+    const values = {
+      content_type: input.contentType,
+      body: input.body,
+      etag,
+      size: input.body.byteLength,
+      uid: metadata.uid ?? null,
+      component: metadata.component ?? null,
+      first_start: metadata.firstStart ?? null,
+      last_end: metadata.lastEnd ?? null,
+      modified_at: now,
+    };
+    let row;
+    if (current === undefined) {
+      row = this.q.first(
+        this.k
+          .insertInto('objects')
+          .values({ ...values, collection_id: input.collectionId, name: input.name, created_at: now })
+          .returning(OBJECT_COLUMNS),
+      );
+    } else {
+      row = this.q.first(this.k.updateTable('objects').set(values).where('id', '=', current.id).returning(OBJECT_COLUMNS));
+    }
+    if (row === undefined) throw new Error('write returned no row');
+    this.recordChange(input.collectionId, input.name, false, {
+      objects: current === undefined ? 1 : 0,
+      bytes: input.body.byteLength - (current?.size ?? 0),
+    });
+    return { created: current === undefined, object: toObject(row) };
+  }
+
+  deleteObject(collectionId: number, name: string, expect: WriteExpectation): void {
+    const current = this.objectIn(collectionId, name);
+    if (current === undefined) throw new NotFound(`${name} does not exist`);
+    checkExpectation(current, expect);
+    this.q.run(this.k.deleteFrom('objects').where('id', '=', current.id));
+    this.recordChange(collectionId, name, true, { objects: -1, bytes: -current.size });
+  }
+
+  copyObject(collectionId: number, name: string, to: Destination): { created: boolean } {
+    const source = this.q.first(
+      this.k.selectFrom('objects').select([...OBJECT_COLUMNS, 'body', 'first_start', 'last_end']).where('collection_id', '=', collectionId).where('name', '=', name),
+    );
+    if (source === undefined) throw new NotFound(`${name} does not exist`);
+    const parent = this.collection(to.parentId);
+    if (to.parentId === collectionId && to.name === name) throw new ConflictingPath('source and destination are the same');
+    const created = this.clearDestination(to, parent);
+    const copy = this.putObject({
+      collectionId: to.parentId,
+      name: to.name,
+      body: source.body,
+      contentType: source.content_type,
+      metadata: { uid: source.uid, component: source.component, firstStart: source.first_start, lastEnd: source.last_end },
+    });
+    const properties = this.readProperties({ kind: 'object', objectId: source.id });
+    if (properties.length > 0) {
+      this.writeProperties({ kind: 'object', objectId: copy.object.id }, properties.map((p) => ({ op: 'set', name: p.name, xml: p.xml })));
+    }
+    return { created };
+  }
+
+  moveObject(collectionId: number, name: string, to: Destination): { created: boolean } {
+    const source = this.objectIn(collectionId, name);
+    if (source === undefined) throw new NotFound(`${name} does not exist`);
+    if (to.parentId === collectionId && to.name === name) throw new ConflictingPath('source and destination are the same');
+    const parent = this.collection(to.parentId);
+    const created = this.clearDestination(to, parent);
+    if (to.parentId !== collectionId) this.checkUid(to.parentId, source.uid, to.name);
+    this.q.run(this.k.updateTable('objects').set({ collection_id: to.parentId, name: to.name, modified_at: this.now() }).where('id', '=', source.id));
+    this.recordChange(collectionId, name, true, { objects: -1, bytes: -source.size });
+    this.recordChange(to.parentId, to.name, false, { objects: 1, bytes: source.size });
+    return { created };
+  }
+
+  // ---- dead properties ------------------------------------------------------------------------
+
+  readProperties(target: PropertyTarget): StoredProperty[] {
+    if (target.kind === 'collection') {
+      return this.q.all(this.k.selectFrom('collection_properties').select(['name', 'xml']).where('collection_id', '=', target.collectionId).orderBy('name'));
+    }
+    return this.q.all(this.k.selectFrom('object_properties').select(['name', 'xml']).where('object_id', '=', target.objectId).orderBy('name'));
+  }
+
+  private writeProperties(target: PropertyTarget, operations: readonly PropertyOperation[]): void {
+    for (const operation of operations) {
+      if (target.kind === 'collection') {
+        if (operation.op === 'set') {
+          this.q.run(
+            this.k
+              .insertInto('collection_properties')
+              .values({ collection_id: target.collectionId, name: operation.name, xml: operation.xml })
+              .onConflict((oc) => oc.columns(['collection_id', 'name']).doUpdateSet({ xml: operation.xml })),
+          );
+        } else {
+          this.q.run(this.k.deleteFrom('collection_properties').where('collection_id', '=', target.collectionId).where('name', '=', operation.name));
+        }
+      } else if (operation.op === 'set') {
+        this.q.run(
+          this.k
+            .insertInto('object_properties')
+            .values({ object_id: target.objectId, name: operation.name, xml: operation.xml })
+            .onConflict((oc) => oc.columns(['object_id', 'name']).doUpdateSet({ xml: operation.xml })),
+        );
+      } else {
+        this.q.run(this.k.deleteFrom('object_properties').where('object_id', '=', target.objectId).where('name', '=', operation.name));
+      }
+    }
+  }
+
+  /** PROPPATCH: all operations or none (the caller's transaction rolls back on error). */
+  patchProperties(target: PropertyTarget, operations: readonly PropertyOperation[]): void {
+    if (target.kind === 'collection') {
+      this.collection(target.collectionId);
+      this.writeProperties(target, operations);
+      this.recordChange(target.collectionId, '', false);
+      return;
+    }
+    const object = this.q.first(this.k.selectFrom('objects').select(['collection_id', 'name']).where('id', '=', target.objectId));
+    if (object === undefined) throw new NotFound(`object ${target.objectId} does not exist`);
+    this.writeProperties(target, operations);
+    this.recordChange(object.collection_id, object.name, false);
+  }
+}

@@ -1,0 +1,111 @@
+// The Store contract every backend implements (DESIGN.md §4). The DAV layer and the CLI talk only to
+// this interface. Imports only store types and errors.
+import type {
+  AppPasswordRecord,
+  Change,
+  CollectionKind,
+  CollectionMembers,
+  CollectionRecord,
+  ObjectMetadata,
+  ObjectRecord,
+  ObjectWithBody,
+  PropertyOperation,
+  PropertyTarget,
+  StoredProperty,
+  UserRecord,
+} from './types.ts';
+
+/** Structurally the same as auth's CredentialRecord, so the store can serve the authenticator. */
+export interface StoredCredentials {
+  readonly userId: number;
+  readonly userName: string;
+  readonly passwordHash: string | null;
+  readonly appPasswordHashes: readonly { readonly id: number; readonly hash: string }[];
+  readonly credentialsVersion: number;
+}
+
+/**
+ * What a write expects to find, checked inside its transaction (compare-and-swap):
+ * `undefined` = anything, `{ absent: true }` = nothing there, `{ etag }` = exactly this version.
+ */
+export type WriteExpectation = undefined | { readonly absent: true } | { readonly etag: string };
+
+export interface NewCollection {
+  readonly ownerId: number;
+  readonly parentId: number;
+  readonly name: string;
+  readonly kind: CollectionKind;
+  readonly properties?: readonly PropertyOperation[];
+}
+
+export interface PutObjectInput {
+  readonly collectionId: number;
+  readonly name: string;
+  readonly body: Uint8Array;
+  readonly contentType: string;
+  readonly metadata?: ObjectMetadata;
+  readonly expect?: WriteExpectation;
+}
+
+export interface HomeLayout {
+  readonly path: string;
+  readonly kind: CollectionKind;
+  /** Collections created inside the home the first time it is made, with their properties. */
+  readonly children: readonly { readonly name: string; readonly kind: CollectionKind; readonly properties: readonly PropertyOperation[] }[];
+}
+
+export interface ReadinessReport {
+  readonly ready: boolean;
+  readonly reason: string;
+  readonly schemaVersion: number;
+}
+
+/** Where a COPY or MOVE goes; `replace` allows overwriting what is there, inside the same transaction. */
+export interface Destination {
+  readonly parentId: number;
+  readonly name: string;
+  readonly replace: boolean;
+}
+
+export interface Store {
+  readonly backend: 'sqlite' | 'postgres';
+  close(): Promise<void>;
+  readiness(): Promise<ReadinessReport>;
+  /** Changes when the store is restored from a backup, so old sync tokens become invalid. */
+  epoch(): Promise<string>;
+
+  // Accounts.
+  createUser(input: { readonly name: string; readonly email: string | null; readonly displayName: string | null; readonly passwordHash: string | null }): Promise<UserRecord>;
+  getUser(name: string): Promise<UserRecord | null>;
+  listUsers(): Promise<UserRecord[]>;
+  setPasswordHash(name: string, passwordHash: string): Promise<boolean>;
+  deleteUser(name: string): Promise<boolean>;
+  addAppPassword(userName: string, label: string, hash: string): Promise<AppPasswordRecord>;
+  listAppPasswords(userName: string): Promise<AppPasswordRecord[]>;
+  revokeAppPassword(userName: string, label: string): Promise<boolean>;
+  lookupCredentials(userName: string): Promise<StoredCredentials | null>;
+
+  /** Creates whichever of the given homes (and their first collections) do not exist yet. Idempotent. */
+  ensureHomes(ownerId: number, homes: readonly HomeLayout[]): Promise<void>;
+
+  // Reading.
+  getCollection(path: string): Promise<CollectionRecord | null>;
+  getCollectionById(id: number): Promise<CollectionRecord | null>;
+  getObject(collectionId: number, name: string): Promise<ObjectRecord | null>;
+  getObjectWithBody(collectionId: number, name: string): Promise<ObjectWithBody | null>;
+  /** Every direct member, read in one snapshot and checked against the collection's counters. */
+  listMembers(collectionId: number): Promise<CollectionMembers>;
+  getProperties(target: PropertyTarget): Promise<StoredProperty[]>;
+  changesSince(collectionId: number, afterSeq: number, limit: number): Promise<{ readonly changes: Change[]; readonly oldestSeq: number; readonly currentSeq: number }>;
+
+  // Writing: each call is one durable transaction that also appends to the change log.
+  createCollection(input: NewCollection): Promise<CollectionRecord>;
+  deleteCollection(collectionId: number): Promise<void>;
+  putObject(input: PutObjectInput): Promise<{ readonly created: boolean; readonly object: ObjectRecord }>;
+  deleteObject(collectionId: number, name: string, expect?: WriteExpectation): Promise<void>;
+  patchProperties(target: PropertyTarget, operations: readonly PropertyOperation[]): Promise<void>;
+  copyObject(collectionId: number, name: string, to: Destination): Promise<{ readonly created: boolean }>;
+  moveObject(collectionId: number, name: string, to: Destination): Promise<{ readonly created: boolean }>;
+  copyCollection(collectionId: number, to: Destination, depthInfinity: boolean): Promise<{ readonly created: boolean }>;
+  moveCollection(collectionId: number, to: Destination): Promise<{ readonly created: boolean }>;
+}

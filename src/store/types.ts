@@ -1,0 +1,94 @@
+// Records the Store hands out. Plain data, shared by every backend; imports nothing of ours.
+
+/** What a collection is for. Homes hold collections; the others hold objects (and, for files, sub-folders). */
+export type CollectionKind =
+  | 'calendar-home'
+  | 'calendar'
+  | 'addressbook-home'
+  | 'addressbook'
+  | 'files-home'
+  | 'files';
+
+export interface UserRecord {
+  readonly id: number;
+  readonly name: string;
+  readonly email: string | null;
+  readonly displayName: string | null;
+  readonly createdAt: number;
+}
+
+export interface AppPasswordRecord {
+  readonly id: number;
+  readonly label: string;
+  readonly createdAt: number;
+  readonly lastUsedAt: number | null;
+}
+
+export interface CollectionRecord {
+  readonly id: number;
+  readonly ownerId: number;
+  readonly parentId: number | null;
+  /** Decoded absolute path ending in '/'. */
+  readonly path: string;
+  readonly kind: CollectionKind;
+  /** Position of the latest entry in this collection's change log; 0 when nothing happened yet. */
+  readonly syncSeq: number;
+  readonly objectCount: number;
+  readonly childCount: number;
+  /** Sum of the sizes of the objects directly inside. */
+  readonly bytesUsed: number;
+  readonly createdAt: number;
+  readonly updatedAt: number;
+}
+
+export interface ObjectRecord {
+  readonly id: number;
+  readonly collectionId: number;
+  /** Last path segment, decoded. */
+  readonly name: string;
+  readonly contentType: string;
+  /** Strong entity tag including the quotes, e.g. `"3q2-…"`. */
+  readonly etag: string;
+  readonly size: number;
+  readonly uid: string | null;
+  readonly component: string | null;
+  readonly createdAt: number;
+  readonly modifiedAt: number;
+}
+
+export interface ObjectWithBody extends ObjectRecord {
+  readonly body: Uint8Array;
+}
+
+/** Metadata extracted from an object at write time by the protocol layer. */
+export interface ObjectMetadata {
+  readonly uid?: string | null;
+  readonly component?: string | null;
+  readonly firstStart?: number | null;
+  readonly lastEnd?: number | null;
+}
+
+/** A dead property: its Clark name and its value serialised as an XML element. */
+export interface StoredProperty {
+  readonly name: string;
+  readonly xml: string;
+}
+
+export type PropertyTarget =
+  | { readonly kind: 'collection'; readonly collectionId: number }
+  | { readonly kind: 'object'; readonly objectId: number };
+
+export type PropertyOperation =
+  | { readonly op: 'set'; readonly name: string; readonly xml: string }
+  | { readonly op: 'remove'; readonly name: string };
+
+export interface CollectionMembers {
+  readonly collections: readonly CollectionRecord[];
+  readonly objects: readonly ObjectRecord[];
+}
+
+export interface Change {
+  readonly seq: number;
+  readonly member: string;
+  readonly deleted: boolean;
+}
