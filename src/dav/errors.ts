@@ -46,6 +46,7 @@ export function errorToResponse(error: unknown, mapping: ErrorMapping = {}): { r
     return { response: emptyResponse(500, { 'Content-Type': 'text/plain; charset=utf-8' }), internal: true };
   }
   const headers: Record<string, string> = { ...davError.headers };
+  if (davError.status === 304) return { response: emptyResponse(304, headers), internal: false };
   if (davError.condition !== undefined) {
     return { response: xmlResponse(davError.status, writeError([davError.condition]), headers), internal: false };
   }

@@ -24,7 +24,10 @@ export function parseTarget(target: string): ParsedPath {
     }
     pathPart = url.pathname;
   }
-  const query = pathPart.search(/[?#]/u);
+  // A fragment never belongs in a request-target (RFC 9112 §3.2); acting on the part before it would
+  // delete or overwrite something the client did not name.
+  if (pathPart.includes('#')) throw new DavError(400, 'The request target must not contain a fragment.');
+  const query = pathPart.search(/[?]/u);
   if (query !== -1) pathPart = pathPart.slice(0, query);
   const raw = pathPart.split('/');
   const segments: string[] = [];

@@ -30,6 +30,8 @@ export interface LiveProperty {
   readonly inAllprop: boolean;
   /** Protected properties are refused by PROPPATCH with DAV:cannot-modify-protected-property. */
   readonly protected: boolean;
+  /** Protected, yet accepted in the body of MKCOL/MKCALENDAR (e.g. supported-calendar-component-set). */
+  readonly settableAtCreation?: boolean;
   appliesTo(resource: Resource): boolean;
   /**
    * The value, or undefined when the resource has none (→ 404 propstat). Properties without `get` are

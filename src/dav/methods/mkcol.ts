@@ -54,7 +54,6 @@ export async function createWithProperties(
   kind: CollectionKind,
   setElements: readonly XmlElement[],
   responseRoot: ClarkName,
-  settableAtCreation: ReadonlySet<ClarkName>,
 ): Promise<DavResponse> {
   const href = encodePath(`${target.parent.path}${target.name}/`);
   const probe: Resource = {
@@ -63,6 +62,9 @@ export async function createWithProperties(
     collection: { ...target.parent, id: -1, parentId: target.parent.id, kind, path: `${target.parent.path}${target.name}/` },
   };
   const instructions = setElements.map((element) => ({ op: 'set' as const, element }));
+  const settableAtCreation = new Set(
+    setElements.filter((e) => context.registry.liveProperty(e.name, probe)?.settableAtCreation === true).map((e) => e.name),
+  );
   const { failures, operations } = checkInstructions(context, probe, instructions, settableAtCreation);
   if (failures.size > 0) return xmlResponse(403, mkcolResponse(responseRoot, failedPropstats(instructions, failures)));
   await context.store.createCollection({ ownerId: context.user.id, parentId: target.parent.id, name: target.name, kind, properties: operations });
@@ -92,7 +94,7 @@ export async function mkcol(context: RequestContext, resource: Resource | null):
   if (body.byteLength === 0) {
     const kind = PLAIN_MKCOL_KIND[target.parent.kind];
     if (kind === undefined) throw new DavError(403, 'Plain MKCOL cannot create a collection here; use extended MKCOL or MKCALENDAR.', dav('valid-resourcetype'));
-    return createWithProperties(context, target, kind, [], dav('mkcol-response'), new Set());
+    return createWithProperties(context, target, kind, [], dav('mkcol-response'));
   }
   const contentType = (header(context.request, 'content-type') ?? '').toLowerCase();
   if (contentType !== '' && !contentType.includes('xml')) throw new DavError(415, 'MKCOL bodies must be XML (extended MKCOL).');
@@ -107,6 +109,6 @@ export async function mkcol(context: RequestContext, resource: Resource | null):
   }
   const kind = typeof match === 'string' ? match : match.kind;
   const rest = instructions.filter((i) => i.op === 'set' && i.element.name !== dav('resourcetype')).map((i) => i.element);
-  return createWithProperties(context, target, kind, rest, dav('mkcol-response'), new Set());
+  return createWithProperties(context, target, kind, rest, dav('mkcol-response'));
 }
 

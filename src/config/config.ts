@@ -1,0 +1,111 @@
+// The one typed configuration: defaults, then an optional JSON config file, then ALMANAC_*
+// environment variables, then command-line flags — validated together so an error names the
+// setting and where it came from. Imports nothing of ours.
+import { readFileSync } from 'node:fs';
+import { resolve } from 'node:path';
+import { z } from 'zod';
+
+const MiB = 1024 * 1024;
+
+export const configSchema = z
+  .object({
+    host: z.string().min(1),
+    port: z.coerce.number().int().min(0).max(65535),
+    data: z.string().min(1),
+    logLevel: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']),
+    /** Largest request body accepted at all (413 beyond). */
+    maxBodyBytes: z.coerce.number().int().min(1024),
+    /** Largest single calendar object, contact or file (RFC 4791 max-resource-size). */
+    maxResourceSize: z.coerce.number().int().min(1024),
+    /** Time allowed to receive all request headers, and the whole request. */
+    headersTimeoutMs: z.coerce.number().int().min(1000),
+    requestTimeoutMs: z.coerce.number().int().min(1000),
+    /** How long in-flight requests may run after SIGTERM before the process exits anyway. */
+    shutdownGraceMs: z.coerce.number().int().min(0),
+    /** Take the client address from X-Forwarded-For (only behind a reverse proxy you control). */
+    trustProxy: z.union([z.boolean(), z.enum(['true', 'false', '1', '0']).transform((v) => v === 'true' || v === '1')]),
+    realm: z.string().min(1),
+  })
+  .strict();
+
+export type Config = z.infer<typeof configSchema>;
+
+export const DEFAULTS: Config = {
+  host: '127.0.0.1',
+  port: 5232,
+  data: './data',
+  logLevel: 'info',
+  maxBodyBytes: 20 * MiB,
+  maxResourceSize: 10 * MiB,
+  headersTimeoutMs: 20_000,
+  requestTimeoutMs: 120_000,
+  shutdownGraceMs: 10_000,
+  trustProxy: false,
+  realm: 'Almanac',
+};
+
+/** ALMANAC_MAX_BODY_BYTES ↔ maxBodyBytes */
+export function envName(key: keyof Config): string {
+  return `ALMANAC_${key.replace(/[A-Z]/gu, (c) => `_${c}`).toUpperCase()}`;
+}
+
+export class ConfigError extends Error {
+  override readonly name = 'ConfigError';
+}
+
+type Layer = { source: string; values: Record<string, unknown> };
+
+function fromEnvironment(env: NodeJS.ProcessEnv): Layer {
+  const values: Record<string, unknown> = {};
+  for (const key of Object.keys(DEFAULTS) as (keyof Config)[]) {
+    const value = env[envName(key)];
+    if (value !== undefined && value !== '') values[key] = value;
+  }
+  return { source: 'environment', values };
+}
+
+function fromFile(path: string): Layer {
+  let parsed: unknown;
+  try {
+    parsed = JSON.parse(readFileSync(path, 'utf8'));
+  } catch (error) {
+    throw new ConfigError(`cannot read config file ${path}: ${(error as Error).message}`);
+  }
+  if (typeof parsed !== 'object' || parsed === null || Array.isArray(parsed)) {
+    throw new ConfigError(`config file ${path} must hold a JSON object`);
+  }
+  return { source: `config file ${path}`, values: parsed as Record<string, unknown> };
+}
+
+/**
+ * Merges the layers (later wins) and validates. `flags` holds only the options given on the command
+ * line; `configFile` comes from --config or ALMANAC_CONFIG.
+ */
+export function loadConfig(flags: Partial<Record<keyof Config, unknown>>, env: NodeJS.ProcessEnv = process.env, configFile?: string): Config {
+  const filePath = configFile ?? env.ALMANAC_CONFIG;
+  const layers: Layer[] = [
+    ...(filePath === undefined || filePath === '' ? [] : [fromFile(filePath)]),
+    fromEnvironment(env),
+    { source: 'command line', values: Object.fromEntries(Object.entries(flags).filter(([, v]) => v !== undefined)) },
+  ];
+  const merged: Record<string, unknown> = { ...DEFAULTS };
+  const origin: Record<string, string> = {};
+  for (const layer of layers) {
+    for (const [key, value] of Object.entries(layer.values)) {
+      merged[key] = value;
+      origin[key] = layer.source;
+    }
+  }
+  const result = configSchema.safeParse(merged);
+  if (!result.success) {
+    const problems = result.error.issues.map((issue) => {
+      const key = String(issue.path[0] ?? '');
+      if (issue.code === 'unrecognized_keys') return `unknown setting(s) ${issue.keys.join(', ')}`;
+      const where = origin[key] ?? 'default';
+      const hint = key in DEFAULTS ? ` (flag --${key.replace(/[A-Z]/gu, (c) => `-${c.toLowerCase()}`)}, env ${envName(key as keyof Config)})` : '';
+      return `invalid ${key}${hint} from ${where}: ${issue.message}`;
+    });
+    throw new ConfigError(problems.join('; '));
+  }
+  return { ...result.data, data: resolve(result.data.data) };
+}
