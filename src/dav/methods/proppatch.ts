@@ -45,7 +45,8 @@ export function checkInstructions(
   const failures = new Map<ClarkName, DavError>();
   const operations: PropertyOperation[] = [];
   for (const { op, element } of instructions) {
-    const live = context.registry.liveProperty(element.name, resource);
+    // A name the server computes somewhere (getetag on a folder, say) is never a dead property anywhere.
+    const live = context.registry.liveProperty(element.name, resource) ?? context.registry.properties.get(element.name)?.[0];
     if (live !== undefined && (live.protected || live.get !== undefined) && !allowProtected.has(element.name)) {
       failures.set(element.name, new DavError(403, 'This property is protected.', dav('cannot-modify-protected-property')));
       continue;

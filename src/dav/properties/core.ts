@@ -76,6 +76,8 @@ export const CORE_PROPERTIES: readonly LiveProperty[] = [
     name: dav('displayname'), inAllprop: true, protected: true, appliesTo: (r) => r.kind === 'principal',
     get: (c, r) => (r.kind === 'principal' ? [{ type: 'text', text: c.user.displayName ?? c.user.name }] : undefined),
   },
+  // On collections and objects displayname is the client's to set; it is stored as sent.
+  { name: dav('displayname'), inAllprop: true, protected: false, appliesTo: onStored },
   {
     name: dav('owner'), inAllprop: false, protected: true, appliesTo: always,
     get: (c, r) => {

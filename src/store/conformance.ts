@@ -1,0 +1,218 @@
+// The store conformance suite: every Store backend must pass it unchanged (DESIGN.md §4), so what a
+// client can observe is identical on SQLite and PostgreSQL. Backends call runStoreConformance with a
+// factory for a fresh, empty store. Imports only the store contract and node:test.
+import assert from 'node:assert/strict';
+import { describe, it } from 'node:test';
+import { AlreadyExists, EtagMismatch, NotFound, UidConflict, UserExists } from './errors.ts';
+import { contentEtag } from './etag.ts';
+import type { HomeLayout, Store } from './store.ts';
+
+export interface StoreFixture {
+  readonly store: Store;
+  /** Closes and reopens the same database (to check durability and the epoch). */
+  reopen(): Promise<Store>;
+  dispose(): Promise<void>;
+}
+
+const bytes = (text: string): Uint8Array => Buffer.from(text, 'utf8');
+
+function homes(name: string): HomeLayout[] {
+  return [
+    { path: `/calendars/${name}/`, kind: 'calendar-home', children: [{ name: 'default', kind: 'calendar', properties: [{ op: 'set', name: '{DAV:}displayname', xml: '<d:displayname xmlns:d="DAV:">Calendar</d:displayname>' }] }] },
+    { path: `/files/${name}/`, kind: 'files-home', children: [] },
+  ];
+}
+
+export function runStoreConformance(backend: string, create: () => Promise<StoreFixture>): void {
+  void describe(`store conformance: ${backend}`, () => {
+    async function withStore(fn: (store: Store, fixture: StoreFixture) => Promise<void>): Promise<void> {
+      const fixture = await create();
+      try {
+        await fn(fixture.store, fixture);
+      } finally {
+        await fixture.dispose();
+      }
+    }
+
+    async function userWithHomes(store: Store, name = 'alice'): Promise<number> {
+      const user = await store.createUser({ name, email: `${name}@example.com`, displayName: null, passwordHash: 'h' });
+      await store.ensureHomes(user.id, homes(name));
+      return user.id;
+    }
+
+    void it('creates, lists and deletes users; refuses a duplicate name', () =>
+      withStore(async (store) => {
+        await store.createUser({ name: 'alice', email: null, displayName: 'Alice', passwordHash: 'x' });
+        await store.createUser({ name: 'bob', email: 'b@example.com', displayName: null, passwordHash: null });
+        await assert.rejects(store.createUser({ name: 'alice', email: null, displayName: null, passwordHash: 'y' }), UserExists);
+        assert.deepEqual((await store.listUsers()).map((u) => u.name), ['alice', 'bob']);
+        assert.equal((await store.getUser('alice'))?.displayName, 'Alice');
+        assert.equal(await store.deleteUser('alice'), true);
+        assert.equal(await store.deleteUser('alice'), false);
+        assert.equal(await store.getUser('alice'), null);
+      }));
+
+    void it('bumps the credentials version on every credential change', () =>
+      withStore(async (store) => {
+        await store.createUser({ name: 'alice', email: null, displayName: null, passwordHash: 'old' });
+        const v1 = (await store.lookupCredentials('alice'))!.credentialsVersion;
+        assert.equal(await store.setPasswordHash('alice', 'new'), true);
+        const afterPasswd = (await store.lookupCredentials('alice'))!;
+        assert.equal(afterPasswd.passwordHash, 'new');
+        assert.ok(afterPasswd.credentialsVersion > v1);
+        await store.addAppPassword('alice', 'phone', 'app-hash');
+        const afterAdd = (await store.lookupCredentials('alice'))!;
+        assert.deepEqual(afterAdd.appPasswordHashes.map((a) => a.hash), ['app-hash']);
+        assert.ok(afterAdd.credentialsVersion > afterPasswd.credentialsVersion);
+        assert.deepEqual((await store.listAppPasswords('alice')).map((a) => a.label), ['phone']);
+        assert.equal(await store.revokeAppPassword('alice', 'phone'), true);
+        assert.equal(await store.revokeAppPassword('alice', 'phone'), false);
+        const afterRevoke = (await store.lookupCredentials('alice'))!;
+        assert.equal(afterRevoke.appPasswordHashes.length, 0);
+        assert.ok(afterRevoke.credentialsVersion > afterAdd.credentialsVersion);
+        assert.equal(await store.lookupCredentials('nobody'), null);
+      }));
+
+    void it('creates homes once, with their first collections and properties', () =>
+      withStore(async (store) => {
+        const id = await userWithHomes(store);
+        await store.ensureHomes(id, homes('alice'));
+        const home = (await store.getCollection('/calendars/alice/'))!;
+        assert.equal(home.kind, 'calendar-home');
+        const members = await store.listMembers(home.id);
+        assert.deepEqual(members.collections.map((c) => c.path), ['/calendars/alice/default/']);
+        const calendar = members.collections[0]!;
+        const props = await store.getProperties({ kind: 'collection', collectionId: calendar.id });
+        assert.deepEqual(props.map((p) => p.name), ['{DAV:}displayname']);
+      }));
+
+    void it('stores bodies byte for byte with a content ETag, and counts and logs every change', () =>
+      withStore(async (store) => {
+        await userWithHomes(store);
+        const calendar = (await store.getCollection('/calendars/alice/default/'))!;
+        const home = (await store.getCollection('/calendars/alice/'))!;
+        const body = bytes('BEGIN:VCALENDAR\r\nX-ODD: ünïcode\r\nEND:VCALENDAR\r\n');
+        const first = await store.putObject({ collectionId: calendar.id, name: 'a.ics', body, contentType: 'text/calendar', metadata: { uid: 'u1', component: 'VEVENT' } });
+        assert.equal(first.created, true);
+        assert.equal(first.object.etag, contentEtag(body));
+        const stored = (await store.getObjectWithBody(calendar.id, 'a.ics'))!;
+        assert.deepEqual(Buffer.from(stored.body), Buffer.from(body));
+        const second = await store.putObject({ collectionId: calendar.id, name: 'a.ics', body: bytes('changed'), contentType: 'text/calendar', metadata: { uid: 'u1' } });
+        assert.equal(second.created, false);
+        assert.notEqual(second.object.etag, first.object.etag);
+        const after = (await store.getCollection('/calendars/alice/default/'))!;
+        assert.equal(after.objectCount, 1);
+        assert.equal(after.bytesUsed, 'changed'.length);
+        assert.ok(after.syncSeq > calendar.syncSeq);
+        const log = await store.changesSince(calendar.id, calendar.syncSeq, 100);
+        assert.deepEqual(log.changes.map((c) => [c.member, c.deleted]), [['a.ics', false], ['a.ics', false]]);
+        assert.equal(log.currentSeq, after.syncSeq);
+        const homeAfter = (await store.getCollection('/calendars/alice/'))!;
+        assert.ok(homeAfter.syncSeq > home.syncSeq, 'a change inside a calendar marks the home changed');
+      }));
+
+    void it('compares and swaps on the ETag inside the write', () =>
+      withStore(async (store) => {
+        await userWithHomes(store);
+        const files = (await store.getCollection('/files/alice/'))!;
+        const { object } = await store.putObject({ collectionId: files.id, name: 'f', body: bytes('1'), contentType: 'text/plain', expect: { absent: true } });
+        await assert.rejects(store.putObject({ collectionId: files.id, name: 'f', body: bytes('2'), contentType: 'text/plain', expect: { absent: true } }), EtagMismatch);
+        await assert.rejects(store.putObject({ collectionId: files.id, name: 'f', body: bytes('2'), contentType: 'text/plain', expect: { etag: '"stale"' } }), EtagMismatch);
+        await store.putObject({ collectionId: files.id, name: 'f', body: bytes('2'), contentType: 'text/plain', expect: { etag: object.etag } });
+        await assert.rejects(store.deleteObject(files.id, 'f', { etag: object.etag }), EtagMismatch);
+        assert.equal(Buffer.from((await store.getObjectWithBody(files.id, 'f'))!.body).toString(), '2');
+        await assert.rejects(store.deleteObject(files.id, 'missing'), NotFound);
+      }));
+
+    void it('refuses a second object with the same UID in one collection, naming the first', () =>
+      withStore(async (store) => {
+        await userWithHomes(store);
+        const calendar = (await store.getCollection('/calendars/alice/default/'))!;
+        await store.putObject({ collectionId: calendar.id, name: 'one.ics', body: bytes('x'), contentType: 'text/calendar', metadata: { uid: 'same' } });
+        await assert.rejects(
+          store.putObject({ collectionId: calendar.id, name: 'two.ics', body: bytes('y'), contentType: 'text/calendar', metadata: { uid: 'same' } }),
+          (error: unknown) => error instanceof UidConflict && error.existingName === 'one.ics',
+        );
+        assert.equal((await store.listMembers(calendar.id)).objects.length, 1);
+      }));
+
+    void it('deletes objects with a tombstone in the change log', () =>
+      withStore(async (store) => {
+        await userWithHomes(store);
+        const files = (await store.getCollection('/files/alice/'))!;
+        await store.putObject({ collectionId: files.id, name: 'gone', body: bytes('x'), contentType: 'text/plain' });
+        const before = (await store.getCollection('/files/alice/'))!;
+        await store.deleteObject(files.id, 'gone');
+        const log = await store.changesSince(files.id, before.syncSeq, 10);
+        assert.deepEqual(log.changes.map((c) => [c.member, c.deleted]), [['gone', true]]);
+        const after = (await store.getCollection('/files/alice/'))!;
+        assert.equal(after.objectCount, 0);
+        assert.equal(after.bytesUsed, 0);
+      }));
+
+    void it('applies dead property changes all together', () =>
+      withStore(async (store) => {
+        await userWithHomes(store);
+        const files = (await store.getCollection('/files/alice/'))!;
+        const target = { kind: 'collection' as const, collectionId: files.id };
+        await store.patchProperties(target, [
+          { op: 'set', name: '{urn:x}a', xml: '<x:a xmlns:x="urn:x">1</x:a>' },
+          { op: 'set', name: '{urn:x}b', xml: '<x:b xmlns:x="urn:x">2</x:b>' },
+        ]);
+        await store.patchProperties(target, [{ op: 'remove', name: '{urn:x}a' }, { op: 'set', name: '{urn:x}b', xml: '<x:b xmlns:x="urn:x">3</x:b>' }]);
+        assert.deepEqual(await store.getProperties(target), [{ name: '{urn:x}b', xml: '<x:b xmlns:x="urn:x">3</x:b>' }]);
+      }));
+
+    void it('copies and moves objects and whole folder trees', () =>
+      withStore(async (store, fixture) => {
+        const ownerId = await userWithHomes(store);
+        const files = (await store.getCollection('/files/alice/'))!;
+        const dir = await store.createCollection({ ownerId, parentId: files.id, name: 'dir', kind: 'files' });
+        const sub = await store.createCollection({ ownerId, parentId: dir.id, name: 'sub', kind: 'files' });
+        await store.putObject({ collectionId: sub.id, name: 'leaf', body: bytes('leaf'), contentType: 'text/plain' });
+        await store.patchProperties({ kind: 'collection', collectionId: sub.id }, [{ op: 'set', name: '{urn:x}p', xml: '<x:p xmlns:x="urn:x"/>' }]);
+        await assert.rejects(store.createCollection({ ownerId, parentId: files.id, name: 'dir', kind: 'files' }), AlreadyExists);
+
+        assert.deepEqual(await store.copyCollection(dir.id, { parentId: files.id, name: 'copy', replace: false }, true), { created: true });
+        const copiedSub = (await store.getCollection('/files/alice/copy/sub/'))!;
+        assert.equal(Buffer.from((await store.getObjectWithBody(copiedSub.id, 'leaf'))!.body).toString(), 'leaf');
+        assert.equal((await store.getProperties({ kind: 'collection', collectionId: copiedSub.id })).length, 1);
+        await assert.rejects(store.copyCollection(dir.id, { parentId: files.id, name: 'copy', replace: false }, true), AlreadyExists);
+
+        assert.deepEqual(await store.moveCollection(dir.id, { parentId: files.id, name: 'moved', replace: false }), { created: true });
+        assert.equal(await store.getCollection('/files/alice/dir/'), null);
+        const movedSub = (await store.getCollection('/files/alice/moved/sub/'))!;
+        assert.equal(movedSub.id, sub.id);
+        assert.equal((await store.getObject(movedSub.id, 'leaf'))?.size, 4);
+
+        assert.deepEqual(await store.moveObject(movedSub.id, 'leaf', { parentId: files.id, name: 'top', replace: false }), { created: true });
+        assert.deepEqual(await store.copyObject(files.id, 'top', { parentId: movedSub.id, name: 'leaf', replace: false }), { created: true });
+        assert.deepEqual(await store.copyObject(files.id, 'top', { parentId: movedSub.id, name: 'leaf', replace: true }), { created: false });
+
+        // Overwriting a folder with MOVE replaces the whole tree in one step.
+        assert.deepEqual(await store.moveCollection(copiedSub.id, { parentId: files.id, name: 'moved', replace: true }), { created: false });
+        assert.equal(await store.getCollection('/files/alice/moved/sub/'), null);
+        const listing = await store.listMembers(files.id);
+        assert.deepEqual(listing.collections.map((c) => c.path), ['/files/alice/copy/', '/files/alice/moved/']);
+        assert.deepEqual(listing.objects.map((o) => o.name), ['top']);
+
+        const epoch = await store.epoch();
+        const reopened = await fixture.reopen();
+        assert.equal(await reopened.epoch(), epoch, 'the epoch survives a restart');
+        assert.equal((await reopened.getObject(files.id, 'top'))?.size, 4, 'acknowledged writes survive a restart');
+      }));
+
+    void it('deletes a collection with everything inside it', () =>
+      withStore(async (store) => {
+        const ownerId = await userWithHomes(store);
+        const files = (await store.getCollection('/files/alice/'))!;
+        const dir = await store.createCollection({ ownerId, parentId: files.id, name: 'dir', kind: 'files' });
+        const sub = await store.createCollection({ ownerId, parentId: dir.id, name: 'sub', kind: 'files' });
+        await store.putObject({ collectionId: sub.id, name: 'x', body: bytes('x'), contentType: 'text/plain' });
+        await store.deleteCollection(dir.id);
+        assert.equal(await store.getCollection('/files/alice/dir/sub/'), null);
+        assert.equal(await store.getObject(sub.id, 'x'), null);
+        assert.equal((await store.getCollection('/files/alice/'))!.childCount, 0);
+      }));
+  });
+}
