@@ -10,6 +10,8 @@ export interface ParsedPath {
   readonly trailingSlash: boolean;
 }
 
+// Control characters, slashes and backslashes never belong in a resource name.
+// eslint-disable-next-line no-control-regex -- matching control characters is the point
 const FORBIDDEN_SEGMENT = /[\u0000-\u001f\u007f/\\]/u;
 
 /** Parses a request-target or the path of an absolute URI (Destination header). */

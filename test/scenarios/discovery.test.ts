@@ -30,7 +30,7 @@ void describe('discovery', () => {
     assert.equal(root?.href, '/');
     const principal = root?.props.get(dav('current-user-principal'));
     assert.equal(principal?.status, 'HTTP/1.1 200 OK');
-    assert.equal(textContent(principal!.element).trim(), '/principals/alice/');
+    assert.equal(textContent(principal.element).trim(), '/principals/alice/');
   });
 
   void it('gives the principal its home sets, address set and display name', async () => {

@@ -100,7 +100,7 @@ export async function mkcol(context: RequestContext, resource: Resource | null):
   if (contentType !== '' && !contentType.includes('xml')) throw new DavError(415, 'MKCOL bodies must be XML (extended MKCOL).');
   const root = parseXml(body);
   if (root.name !== dav('mkcol')) throw new DavError(415, 'Unsupported MKCOL body.');
-  const instructions = parsePropertyUpdate({ ...root, name: dav('propertyupdate') } as XmlElement);
+  const instructions = parsePropertyUpdate({ ...root, name: dav('propertyupdate') });
   const resourceTypeElement = instructions.find((i) => i.element.name === dav('resourcetype'))?.element;
   const resourceType = resourceTypeElement === undefined ? [] : childElements(resourceTypeElement).map((e) => e.name);
   const match = matchType(context, resourceType, target.parent.kind);
