@@ -16,20 +16,18 @@ const FORBIDDEN_SEGMENT = /[\u0000-\u001f\u007f/\\]/u;
 
 /** Parses a request-target or the path of an absolute URI (Destination header). */
 export function parseTarget(target: string): ParsedPath {
+  // A fragment never belongs in a request-target or Destination (RFC 9112 §3.2, RFC 4918 §10.3);
+  // acting on the part before it would touch something the client did not name.
+  if (target.includes('#')) throw new DavError(400, 'The request target must not contain a fragment.');
   let pathPart = target;
   if (!pathPart.startsWith('/')) {
-    let url: URL;
-    try {
-      url = new URL(pathPart);
-    } catch {
-      throw new DavError(400, 'The request target is not a valid URL.');
-    }
-    pathPart = url.pathname;
+    // Absolute form: take the raw, still-encoded path so the dot-segment checks below see it as sent
+    // (URL parsing would resolve '..' away first).
+    const match = /^[a-z][a-z0-9+.-]*:\/\/[^/?]*(\/[^?]*)?/iu.exec(pathPart);
+    if (match === null) throw new DavError(400, 'The request target is not a valid URL.');
+    pathPart = match[1] ?? '/';
   }
-  // A fragment never belongs in a request-target (RFC 9112 §3.2); acting on the part before it would
-  // delete or overwrite something the client did not name.
-  if (pathPart.includes('#')) throw new DavError(400, 'The request target must not contain a fragment.');
-  const query = pathPart.search(/[?]/u);
+  const query = pathPart.indexOf('?');
   if (query !== -1) pathPart = pathPart.slice(0, query);
   const raw = pathPart.split('/');
   const segments: string[] = [];

@@ -16,6 +16,13 @@ export function ownsPath(user: UserRecord, segments: readonly string[]): boolean
   return (segments[0] === 'principals' || isSpace(segments[0])) && segments[1] === user.name;
 }
 
+/** The root, the top-level folders everyone shares, and the user's own space; nothing else. */
+export function isVisibleTo(user: UserRecord, segments: readonly string[]): boolean {
+  if (segments.length === 0) return true;
+  if (segments.length === 1) return segments[0] === 'principals' || isSpace(segments[0]);
+  return ownsPath(user, segments);
+}
+
 export async function resolveResource(store: Store, user: UserRecord, parsed: ParsedPath): Promise<Resource | null> {
   const { segments } = parsed;
   const [first, second] = segments;

@@ -18,7 +18,7 @@ import { parseTarget } from './paths.ts';
 import { PluginRegistry, type DavPlugin, type MethodHandler, type RequestContext, type ServerSettings } from './plugin.ts';
 import { CORE_PROPERTIES } from './properties/core.ts';
 import type { DavRequest, DavResponse } from './request.ts';
-import { resolveResource } from './resolve.ts';
+import { isVisibleTo, resolveResource } from './resolve.ts';
 
 export type Authenticate = (authorization: string | undefined, clientAddress: string) => Promise<AuthOutcome>;
 
@@ -80,6 +80,9 @@ export class DavServer {
       const user = await this.authenticate(request);
       if ('response' in user) return { response: user.response, userName: undefined, unavailable: false };
       userName = user.name;
+      // Isolation: anything outside the shared structure and the user's own space is answered as
+      // absent for every method, before any handler looks at it — whether or not it exists.
+      if (!isVisibleTo(user, parsed.segments)) throw new DavError(404, 'Not found.');
       await this.ensureHomes(user);
       const context: RequestContext = { request, store: this.options.store, user, settings: this.options.settings, registry: this.registry };
       const resource = await resolveResource(this.options.store, user, parsed);

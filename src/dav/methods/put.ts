@@ -17,7 +17,8 @@ export async function put(context: RequestContext, resource: Resource | null): P
     throw new DavError(405, 'PUT cannot replace a collection.', undefined, { Allow: 'OPTIONS, GET, HEAD, PROPFIND, PROPPATCH, DELETE, MKCOL, COPY, MOVE' });
   }
   if (header(context.request, 'content-range') !== undefined) throw new DavError(400, 'Partial PUT (Content-Range) is not supported.');
-  const { segments } = parseTarget(context.request.target);
+  const { segments, trailingSlash } = parseTarget(context.request.target);
+  if (resource === null && trailingSlash) throw new DavError(409, 'A URL ending in "/" names a collection; PUT creates files only.');
   const name = segments[segments.length - 1];
   const parentPath = `/${segments.slice(0, -1).join('/')}/`;
   const parent = resource?.collection ?? (await context.store.getCollection(parentPath));
