@@ -53,7 +53,11 @@ export function collectionPath(segments: readonly string[]): string {
 }
 
 /** Percent-encodes a decoded path for use in an href or Location header. */
+const NOTHING_TO_ENCODE = /^[A-Za-z0-9._~/-]*$/u;
+
 export function encodePath(path: string): string {
+  // Most names (UUIDs with .ics/.vcf) need no encoding; a listing encodes thousands of hrefs.
+  if (NOTHING_TO_ENCODE.test(path)) return path;
   return path
     .split('/')
     .map((segment) => encodeURIComponent(segment).replace(/[!'()*]/gu, (c) => `%${c.charCodeAt(0).toString(16).toUpperCase()}`))
