@@ -2,7 +2,7 @@
 // declared as data — live properties, methods, reports, collection types and write hooks — so the core
 // never needs to know about calendars or contacts. Must not import any plugin.
 import type { HomeLayout, Store } from '../store/store.ts';
-import type { CollectionKind, CollectionRecord, ObjectMetadata, UserRecord } from '../store/types.ts';
+import type { CollectionKind, CollectionRecord, ObjectMetadata, PropertyOperation, UserRecord } from '../store/types.ts';
 import type { DavError } from './errors.ts';
 import type { DavRequest, DavResponse } from './request.ts';
 import type { Resource } from './resource.ts';
@@ -40,6 +40,10 @@ export interface LiveProperty {
   get?(context: RequestContext, resource: Resource): readonly XmlNode[] | undefined | Promise<readonly XmlNode[] | undefined>;
   /** For writable properties: a DavError describing why a value is refused, or undefined to accept it. */
   validate?(value: XmlElement, resource: Resource): DavError | undefined;
+  /** For writable properties: what to store for an accepted value (default: the element as sent). */
+  toStored?(value: XmlElement, resource: Resource): readonly PropertyOperation[];
+  /** Stored properties derived from this one, removed with it. */
+  readonly companions?: readonly ClarkName[];
 }
 
 export interface ReportDefinition {
@@ -57,6 +61,8 @@ export interface CollectionType {
   readonly resourceType: readonly ClarkName[];
   /** Kinds of parent this collection may be created in. */
   readonly parentKinds: readonly CollectionKind[];
+  /** Properties stored at creation unless the request sets them itself. */
+  readonly defaultProperties?: readonly PropertyOperation[];
 }
 
 export interface WriteInput {

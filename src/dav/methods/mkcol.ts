@@ -67,7 +67,10 @@ export async function createWithProperties(
   );
   const { failures, operations } = checkInstructions(context, probe, instructions, settableAtCreation);
   if (failures.size > 0) return xmlResponse(403, mkcolResponse(responseRoot, failedPropstats(instructions, failures)));
-  await context.store.createCollection({ ownerId: context.user.id, parentId: target.parent.id, name: target.name, kind, properties: operations });
+  const type = context.registry.collectionTypes.find((t) => t.kind === kind);
+  const given = new Set(operations.map((o) => o.name));
+  const defaults = (type?.defaultProperties ?? []).filter((o) => !given.has(o.name));
+  await context.store.createCollection({ ownerId: context.user.id, parentId: target.parent.id, name: target.name, kind, properties: [...defaults, ...operations] });
   return emptyResponse(201, { Location: href, 'Content-Length': '0' });
 }
 

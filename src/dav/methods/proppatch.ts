@@ -58,7 +58,11 @@ export function checkInstructions(
         continue;
       }
     }
-    operations.push(op === 'set' ? { op: 'set', name: element.name, xml: serializeElement(element) } : { op: 'remove', name: element.name });
+    if (op === 'set') {
+      operations.push(...(live?.toStored?.(element, resource) ?? [{ op: 'set', name: element.name, xml: serializeElement(element) }]));
+    } else {
+      operations.push({ op: 'remove', name: element.name }, ...(live?.companions ?? []).map((name) => ({ op: 'remove' as const, name })));
+    }
   }
   return { failures, operations };
 }

@@ -7,7 +7,7 @@ import type { Resource } from '../resource.ts';
 import type { ClarkName } from '../xml/names.ts';
 import type { PropResult, PropStat } from '../xml/multistatus.ts';
 import { parseXml } from '../xml/parse.ts';
-import type { XmlNode } from '../xml/tree.ts';
+import type { XmlElement } from '../xml/tree.ts';
 
 export type PropRequest =
   | { readonly kind: 'prop'; readonly names: readonly ClarkName[] }
@@ -20,13 +20,13 @@ export function propertyTarget(resource: Resource): PropertyTarget | undefined {
   return undefined;
 }
 
-/** Stored dead properties of a resource, parsed back into element values. */
-export async function deadProperties(context: RequestContext, resource: Resource): Promise<Map<ClarkName, readonly XmlNode[]>> {
+/** Stored dead properties of a resource, parsed back into their elements (attributes included). */
+export async function deadProperties(context: RequestContext, resource: Resource): Promise<Map<ClarkName, XmlElement>> {
   const target = propertyTarget(resource);
-  const out = new Map<ClarkName, readonly XmlNode[]>();
+  const out = new Map<ClarkName, XmlElement>();
   if (target === undefined) return out;
   for (const stored of await context.store.getProperties(target)) {
-    out.set(stored.name as ClarkName, parseXml(stored.xml).children);
+    out.set(stored.name as ClarkName, parseXml(stored.xml));
   }
   return out;
 }
@@ -43,7 +43,7 @@ export async function evaluateProperties(context: RequestContext, resource: Reso
   }
 
   let names: ClarkName[];
-  let dead: Map<ClarkName, readonly XmlNode[]> | undefined;
+  let dead: Map<ClarkName, XmlElement> | undefined;
   if (request.kind === 'allprop') {
     dead = await deadProperties(context, resource);
     const live = registry.liveProperties(resource).filter((p) => p.inAllprop && p.get !== undefined).map((p) => p.name);
@@ -61,9 +61,9 @@ export async function evaluateProperties(context: RequestContext, resource: Reso
       continue;
     }
     dead ??= await deadProperties(context, resource);
-    const value = dead.get(name);
-    if (value === undefined) missing.push({ name });
-    else found.push({ name, value });
+    const element = dead.get(name);
+    if (element === undefined) missing.push({ name });
+    else found.push({ name, element });
   }
 
   const propstats: PropStat[] = [];

@@ -11,6 +11,8 @@ export interface PropResult {
   readonly name: ClarkName;
   /** Omitted → the property is written as an empty element. */
   readonly value?: readonly XmlNode[];
+  /** The whole property element, attributes included (a stored dead property); wins over value. */
+  readonly element?: XmlElement;
 }
 
 export interface PropStat {
@@ -115,6 +117,10 @@ function writePropstat(writer: XmlWriter, d: string, propstat: PropStat): void {
 }
 
 function writeProp(writer: XmlWriter, prop: PropResult): void {
+  if (prop.element !== undefined) {
+    writer.element(prop.element);
+    return;
+  }
   const value = prop.value ?? [];
   const qname = writer.elementName(prop.name);
   if (value.length === 0) {

@@ -1,0 +1,30 @@
+// Starts an Almanac for benchmarking: 127.0.0.1 on a free port, the given data folder, warnings
+// logged to stderr (stdout carries the results), and one user created directly in the store.
+import pino from 'pino';
+import { hashPassword } from '../src/auth/passwords.ts';
+import { DEFAULTS, type Config } from '../src/config/config.ts';
+import { createLogger, startAlmanac } from '../src/http/app.ts';
+
+export interface BenchServer {
+  /** Origin with a trailing slash, e.g. http://127.0.0.1:40123/ */
+  readonly url: string;
+  stop(): Promise<void>;
+}
+
+export interface BenchServerOptions {
+  readonly dataDir: string;
+  readonly user: string;
+  readonly password: string;
+}
+
+export async function startBenchAlmanac(options: BenchServerOptions): Promise<BenchServer> {
+  const config: Config = { ...DEFAULTS, host: '127.0.0.1', port: 0, data: options.dataDir, logLevel: 'warn' };
+  const running = await startAlmanac(config, createLogger(config, pino.destination({ dest: 2, sync: true })));
+  try {
+    await running.store.createUser({ name: options.user, email: `${options.user}@bench.invalid`, displayName: 'Bench', passwordHash: await hashPassword(options.password) });
+  } catch (error) {
+    await running.stop();
+    throw error;
+  }
+  return { url: running.url, stop: () => running.stop() };
+}
