@@ -4,12 +4,13 @@
 import pino, { type Logger } from 'pino';
 import { aclPlugin } from '../acl/plugin.ts';
 import { Authenticator } from '../auth/authenticator.ts';
-import { caldavPlugin } from '../caldav/plugin.ts';
+import { createCaldavPlugin } from '../caldav/plugin.ts';
 import { carddavPlugin } from '../carddav/plugin.ts';
 import type { Config } from '../config/config.ts';
 import { filesPlugin } from '../dav/files-space.ts';
 import { DavServer } from '../dav/server.ts';
 import { SqliteStore } from '../store/sqlite/sqlite-store.ts';
+import { syncPlugin } from '../sync/plugin.ts';
 import type { Store } from '../store/store.ts';
 import { HttpFrontend } from './http-server.ts';
 import { HttpMetrics } from './metrics.ts';
@@ -32,7 +33,7 @@ export function buildDavServer(store: Store, config: Config, logger: Logger): Da
   return new DavServer({
     store,
     authenticate: (authorization, address) => authenticator.authenticate(authorization, address),
-    plugins: [aclPlugin, caldavPlugin, carddavPlugin, filesPlugin],
+    plugins: [aclPlugin, createCaldavPlugin(config), carddavPlugin, syncPlugin, filesPlugin],
     settings: { maxResourceSize: config.maxResourceSize },
     logger,
     realm: config.realm,

@@ -136,6 +136,30 @@ export function runStoreConformance(backend: string, create: () => Promise<Store
         assert.equal((await store.listMembers(calendar.id)).objects.length, 1);
       }));
 
+    void it('finds query candidates by component type and indexed time bounds, and multiget bodies by name', () =>
+      withStore(async (store) => {
+        await userWithHomes(store);
+        const calendar = (await store.getCollection('/calendars/alice/default/'))!;
+        const put = (name: string, component: string, firstStart: number | null, lastEnd: number | null) =>
+          store.putObject({ collectionId: calendar.id, name, body: bytes(name), contentType: 'text/calendar', metadata: { uid: name, component, firstStart, lastEnd } });
+        await put('past.ics', 'VEVENT', 0, 100);
+        await put('inside.ics', 'VEVENT', 150, 250);
+        await put('future.ics', 'VEVENT', 400, 500);
+        await put('forever.ics', 'VEVENT', 50, null);
+        await put('unbounded-todo.ics', 'VTODO', null, null);
+        const names = async (query: Parameters<Store['queryObjects']>[1]) => (await store.queryObjects(calendar.id, query)).map((o) => o.name);
+        assert.deepEqual(await names({ overlapping: { start: 200, end: 300 } }), ['forever.ics', 'inside.ics', 'unbounded-todo.ics']);
+        assert.deepEqual(await names({ componentType: 'VEVENT', overlapping: { start: 200, end: 300 } }), ['forever.ics', 'inside.ics']);
+        // Bounds are a conservative prefilter, inclusive on both sides (RFC 4791 §9.9 lets an
+        // instantaneous event at the range start, or a task due at its end, match).
+        assert.deepEqual(await names({ componentType: 'VEVENT', overlapping: { start: 100, end: 150 } }), ['forever.ics', 'inside.ics', 'past.ics']);
+        assert.deepEqual(await names({ componentType: 'VEVENT', overlapping: { start: 101, end: 149 } }), ['forever.ics']);
+        assert.deepEqual(await names({ componentType: 'VTODO' }), ['unbounded-todo.ics']);
+        assert.equal((await names({})).length, 5);
+        const bodies = await store.getObjectsWithBodies(calendar.id, ['future.ics', 'missing.ics', 'past.ics']);
+        assert.deepEqual(bodies.map((o) => [o.name, Buffer.from(o.body).toString()]).sort(), [['future.ics', 'future.ics'], ['past.ics', 'past.ics']]);
+      }));
+
     void it('deletes objects with a tombstone in the change log', () =>
       withStore(async (store) => {
         await userWithHomes(store);

@@ -12,6 +12,7 @@ import type {
   PropertyOperation,
   PropertyTarget,
   StoredProperty,
+  SyncPage,
   UserRecord,
 } from './types.ts';
 
@@ -52,6 +53,11 @@ export interface HomeLayout {
   readonly kind: CollectionKind;
   /** Collections created inside the home the first time it is made, with their properties. */
   readonly children: readonly { readonly name: string; readonly kind: CollectionKind; readonly properties: readonly PropertyOperation[] }[];
+}
+
+export interface ObjectQuery {
+  readonly componentType?: string;
+  readonly overlapping?: { readonly start: number | null; readonly end: number | null };
 }
 
 export interface ReadinessReport {
@@ -96,7 +102,19 @@ export interface Store {
   /** Every direct member, read in one snapshot and checked against the collection's counters. */
   listMembers(collectionId: number): Promise<CollectionMembers>;
   getProperties(target: PropertyTarget): Promise<StoredProperty[]>;
+  /** Objects of a collection with their bodies, by name (names not present are left out). */
+  getObjectsWithBodies(collectionId: number, names: readonly string[]): Promise<ObjectWithBody[]>;
+  /**
+   * Candidate objects for a query, read in one snapshot: all objects, or only those of one component
+   * type and/or whose indexed [firstStart, lastEnd] bounds touch the range, ends included (null = unbounded).
+   */
+  queryObjects(collectionId: number, filter: ObjectQuery): Promise<ObjectWithBody[]>;
   changesSince(collectionId: number, afterSeq: number, limit: number): Promise<{ readonly changes: Change[]; readonly oldestSeq: number; readonly currentSeq: number }>;
+  /**
+   * The members changed after `afterSeq` (every member when 0), each once, oldest change first, at most
+   * `limit` of them. A complete answer from 0 is checked against the collection's counters.
+   */
+  syncChanges(collectionId: number, afterSeq: number, limit: number | null): Promise<SyncPage>;
 
   // Writing: each call is one durable transaction that also appends to the change log.
   createCollection(input: NewCollection): Promise<CollectionRecord>;

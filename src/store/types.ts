@@ -92,3 +92,19 @@ export interface Change {
   readonly member: string;
   readonly deleted: boolean;
 }
+
+/**
+ * One page of a collection's changes after a position: each changed member once (its latest change),
+ * in change order, with the current records of the members that still exist — read in one snapshot.
+ */
+export interface SyncPage {
+  /** The collection's position when the page was read. */
+  readonly currentSeq: number;
+  /** Positions below this were pruned: a token older than it cannot be served. */
+  readonly horizon: number;
+  readonly changes: readonly Change[];
+  /** More changes follow the last one in `changes`. */
+  readonly truncated: boolean;
+  readonly objects: ReadonlyMap<string, ObjectRecord>;
+  readonly collections: ReadonlyMap<string, CollectionRecord>;
+}

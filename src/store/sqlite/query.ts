@@ -51,6 +51,11 @@ export class SqliteRunner {
     return this.prepare(compiled.sql).get(...(compiled.parameters as unknown[])) as R | undefined;
   }
 
+  /** For the few statements Kysely cannot express portably (SQLite's bare columns with MAX()). */
+  rawAll<R>(sqlText: string, parameters: readonly unknown[]): R[] {
+    return this.prepare(sqlText).all(...parameters) as R[];
+  }
+
   run(query: Compilable<unknown>): Database.RunResult {
     const compiled = query.compile();
     return this.prepare(compiled.sql).run(...(compiled.parameters as unknown[]));

@@ -31,6 +31,7 @@ export interface SqliteDatabase {
     object_count: Generated<number>;
     child_count: Generated<number>;
     bytes_used: Generated<number>;
+    sync_horizon: Generated<number>;
     created_at: number;
     updated_at: number;
   };

@@ -9,11 +9,12 @@ import { join } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
 import Database from 'better-sqlite3';
 import type { Kysely } from 'kysely';
-import { StoreUnavailable, UserExists } from '../errors.ts';
+import { NotFound, StoreInconsistent, StoreUnavailable, UserExists } from '../errors.ts';
 import type {
   Destination,
   HomeLayout,
   NewCollection,
+  ObjectQuery,
   PutObjectInput,
   ReadinessReport,
   Store,
@@ -30,12 +31,13 @@ import type {
   PropertyOperation,
   PropertyTarget,
   StoredProperty,
+  SyncPage,
   UserRecord,
 } from '../types.ts';
 import { applyMigrations, planMigrations, readAppliedMigrations, type SqliteMigration } from './migrator.ts';
 import { SQLITE_MIGRATIONS } from './migrations/index.ts';
 import { queryBuilder, SqliteRunner } from './query.ts';
-import { COLLECTION_COLUMNS, OBJECT_COLUMNS, toCollection, toObject, toUser, USER_COLUMNS, type CollectionRow, type ObjectRow } from './rows.ts';
+import { COLLECTION_COLUMNS, lastSegment, OBJECT_COLUMNS, toCollection, toObject, toUser, USER_COLUMNS, type CollectionRow, type ObjectRow } from './rows.ts';
 import type { SqliteDatabase } from './schema.ts';
 import { TreeWriter } from './tree-writer.ts';
 
@@ -329,6 +331,35 @@ export class SqliteStore implements Store {
     });
   }
 
+  getObjectsWithBodies(collectionId: number, names: readonly string[]): Promise<ObjectWithBody[]> {
+    if (names.length === 0) return Promise.resolve([]);
+    return this.read(() => {
+      const out: ObjectWithBody[] = [];
+      // Chunked so a 1,000-href multiget stays under SQLite's bound-parameter limit.
+      for (let i = 0; i < names.length; i += 500) {
+        const chunk = names.slice(i, i + 500);
+        const rows = this.q.all(
+          this.k.selectFrom('objects').select([...OBJECT_COLUMNS, 'body']).where('collection_id', '=', collectionId).where('name', 'in', chunk),
+        );
+        for (const row of rows) out.push({ ...toObject(row), body: row.body });
+      }
+      return out;
+    });
+  }
+
+  queryObjects(collectionId: number, filter: ObjectQuery): Promise<ObjectWithBody[]> {
+    return this.read(() => {
+      let query = this.k.selectFrom('objects').select([...OBJECT_COLUMNS, 'body']).where('collection_id', '=', collectionId);
+      if (filter.componentType !== undefined) query = query.where('component', '=', filter.componentType);
+      const { start, end } = filter.overlapping ?? { start: null, end: null };
+      // Inclusive on both sides: RFC 4791 §9.9 lets an instantaneous event at the range start, or a
+      // task due exactly at its end, match. This is only a prefilter; the exact test follows.
+      if (start !== null) query = query.where((eb) => eb.or([eb('last_end', 'is', null), eb('last_end', '>=', start)]));
+      if (end !== null) query = query.where((eb) => eb.or([eb('first_start', 'is', null), eb('first_start', '<=', end)]));
+      return this.q.all(query.orderBy('name')).map((row) => ({ ...toObject(row), body: row.body }));
+    });
+  }
+
   getProperties(target: PropertyTarget): Promise<StoredProperty[]> {
     return this.read(() => this.tree.readProperties(target));
   }
@@ -351,6 +382,45 @@ export class SqliteStore implements Store {
         )
         .map((row) => ({ seq: row.seq, member: row.member, deleted: row.deleted === 1 }));
       return { changes, oldestSeq: oldest?.oldest ?? 0, currentSeq: collection?.sync_seq ?? 0 };
+    });
+  }
+
+  syncChanges(collectionId: number, afterSeq: number, limit: number | null): Promise<SyncPage> {
+    return this.read(() => {
+      const collection = this.q.first(
+        this.k.selectFrom('collections').select(['path', 'sync_seq', 'sync_horizon', 'object_count', 'child_count']).where('id', '=', collectionId),
+      );
+      if (collection === undefined) throw new NotFound(`collection ${collectionId} does not exist`);
+      // SQLite takes the bare `deleted` column from the row holding MAX(seq): each member's latest change.
+      const rows = this.q.rawAll<{ member: string; seq: number; deleted: number }>(
+        `SELECT member, MAX(seq) AS seq, deleted FROM changes
+         WHERE collection_id = ? AND seq > ? AND member <> ''
+         GROUP BY member ORDER BY seq LIMIT ?`,
+        [collectionId, afterSeq, limit === null ? -1 : limit + 1],
+      );
+      const truncated = limit !== null && rows.length > limit;
+      const page = truncated ? rows.slice(0, limit) : rows;
+      const changes = page.map((row) => ({ member: row.member, seq: row.seq, deleted: row.deleted === 1 }));
+      const live = changes.filter((c) => !c.deleted).map((c) => c.member);
+      const objects = new Map<string, ObjectRecord>();
+      const collections = new Map<string, CollectionRecord>();
+      for (let i = 0; i < live.length; i += 500) {
+        const chunk = live.slice(i, i + 500);
+        for (const row of this.q.all(this.k.selectFrom('objects').select(OBJECT_COLUMNS).where('collection_id', '=', collectionId).where('name', 'in', chunk))) {
+          objects.set(row.name, toObject(row));
+        }
+        const paths = chunk.map((name) => `${collection.path}${name}/`);
+        for (const row of this.q.all(this.k.selectFrom('collections').select(COLLECTION_COLUMNS).where('path', 'in', paths))) {
+          collections.set(lastSegment(row.path), toCollection(row));
+        }
+      }
+      if (objects.size + collections.size !== live.length) {
+        throw new StoreInconsistent(`change log of ${collection.path} names members that do not exist`);
+      }
+      if (afterSeq === 0 && !truncated) {
+        this.tree.guardCount(collection.path, collection.object_count, objects.size, collection.child_count, collections.size);
+      }
+      return { currentSeq: collection.sync_seq, horizon: collection.sync_horizon, changes, truncated, objects, collections };
     });
   }
 

@@ -2,5 +2,7 @@
 // history whose applied entries were edited or reordered.
 import type { SqliteMigration } from '../migrator.ts';
 import { migration as initial } from './0001-initial.ts';
+import { migration as objectTimeIndex } from './0002-object-time-index.ts';
+import { migration as syncHorizon } from './0003-sync-horizon.ts';
 
-export const SQLITE_MIGRATIONS: readonly SqliteMigration[] = [initial];
+export const SQLITE_MIGRATIONS: readonly SqliteMigration[] = [initial, objectTimeIndex, syncHorizon];

@@ -1,0 +1,191 @@
+// CalDAV reports (RFC 4791 §7.8-7.10): calendar-query, calendar-multiget and free-busy-query.
+// Candidates come from the store's indexed time bounds; each is then parsed and tested exactly, and
+// the whole answer is built before it is sent.
+import type ICAL from 'ical.js';
+import { DavError } from '../dav/errors.ts';
+import { parsePropRequest, wantsMinimal } from '../dav/methods/propfind.ts';
+import { collectionPath, encodePath, parseTarget } from '../dav/paths.ts';
+import type { ReportDefinition, RequestContext } from '../dav/plugin.ts';
+import { evaluateProperties, type PropRequest } from '../dav/properties/evaluate.ts';
+import { xmlResponse, type DavResponse } from '../dav/request.ts';
+import type { Resource } from '../dav/resource.ts';
+import { ownsPath } from '../dav/resolve.ts';
+import { caldav, dav } from '../dav/xml/names.ts';
+import { parseXml } from '../dav/xml/parse.ts';
+import { writeMultistatus, type MultistatusResponse, type PropStat } from '../dav/xml/multistatus.ts';
+import { childElements, findChild, textContent, type XmlElement } from '../dav/xml/tree.ts';
+import { renderCalendarData } from '../ical/calendar-data.ts';
+import { matchesFilter } from '../ical/filter.ts';
+import { freeBusy } from '../ical/freebusy.ts';
+import { parseCalendar } from '../ical/parse.ts';
+import { prepareTimezones, resolveZone, zoneFromVtimezone } from '../ical/timezones.ts';
+import type { CalendarDataRequest, CompFilter, QueryOptions } from '../ical/types.ts';
+import type { CollectionRecord, ObjectWithBody } from '../store/types.ts';
+import { isCalendar, isCalendarObject } from './properties.ts';
+import { parseCalendarDataRequest, parseFilter, parseQueryTimezone, parseTimeRange } from './query-xml.ts';
+
+const CALENDAR_DATA = caldav('calendar-data');
+
+/** The calendar's own zone (RFC 4791 §7.3): floating times in queries are read in it. */
+async function calendarZone(context: RequestContext, calendar: CollectionRecord): Promise<ICAL.Timezone | undefined> {
+  const props = await context.store.getProperties({ kind: 'collection', collectionId: calendar.id });
+  const byId = props.find((p) => p.name === caldav('calendar-timezone-id'));
+  if (byId !== undefined) {
+    const zone = resolveZone(textContent(parseXml(byId.xml)).trim());
+    if (zone !== null) return zone;
+  }
+  const inline = props.find((p) => p.name === caldav('calendar-timezone'));
+  if (inline === undefined) return undefined;
+  try {
+    return zoneFromVtimezone(textContent(parseXml(inline.xml)));
+  } catch {
+    // Stored values were validated when set; an unusable one falls back to UTC rather than failing queries.
+    return undefined;
+  }
+}
+
+function parseStored(object: ObjectWithBody): { text: string; vcalendar: ICAL.Component } {
+  const text = Buffer.from(object.body).toString('utf8');
+  const vcalendar = parseCalendar(text);
+  prepareTimezones(vcalendar);
+  return { text, vcalendar };
+}
+
+/** The properties a report asked for, with calendar-data split out (it depends on the request element). */
+function splitCalendarData(body: XmlElement): { props: PropRequest; calendarData: CalendarDataRequest | undefined } {
+  const props = parsePropRequest({ ...body, name: dav('propfind') });
+  if (props.kind !== 'prop') return { props, calendarData: undefined };
+  const prop = findChild(body, dav('prop'));
+  const element = prop === undefined ? undefined : childElements(prop).find((e) => e.name === CALENDAR_DATA);
+  if (element === undefined) return { props, calendarData: undefined };
+  return { props: { kind: 'prop', names: props.names.filter((n) => n !== CALENDAR_DATA) }, calendarData: parseCalendarDataRequest(element) };
+}
+
+async function objectResponse(
+  context: RequestContext,
+  resource: Resource & { kind: 'object' },
+  href: string,
+  object: ObjectWithBody,
+  request: { props: PropRequest; calendarData: CalendarDataRequest | undefined },
+  options: QueryOptions,
+  parsed?: { text: string; vcalendar: ICAL.Component },
+): Promise<MultistatusResponse> {
+  const minimal = wantsMinimal(context);
+  const propstats: PropStat[] = await evaluateProperties(context, resource, request.props, minimal);
+  if (request.calendarData !== undefined) {
+    const data = request.calendarData;
+    const needsParsing = data.comp !== undefined || data.expand !== undefined || data.limitRecurrenceSet !== undefined || data.limitFreebusySet !== undefined;
+    const source = parsed ?? (needsParsing ? parseStored(object) : { text: Buffer.from(object.body).toString('utf8'), vcalendar: undefined });
+    const text = needsParsing && source.vcalendar !== undefined ? renderCalendarData(source.text, source.vcalendar, data, options) : source.text;
+    const found = propstats.find((p) => p.status === 200);
+    const entry = { name: CALENDAR_DATA, value: [{ type: 'text' as const, text }] };
+    if (found === undefined) propstats.unshift({ status: 200, props: [entry] });
+    else propstats[propstats.indexOf(found)] = { ...found, props: [...found.props, entry] };
+  }
+  return { href, propstats: propstats.length > 0 ? propstats : [{ status: 200, props: [] }] };
+}
+
+/** RFC 4791 §7.8: the calendar objects a calendar-query matches, in one complete answer. */
+async function calendarQuery(context: RequestContext, resource: Resource, body: XmlElement): Promise<DavResponse> {
+  const filter = parseFilter(findChild(body, caldav('filter')));
+  const request = splitCalendarData(body);
+  const calendar = resource.kind === 'object' || resource.kind === 'collection' ? resource.collection : undefined;
+  if (calendar === undefined) throw new DavError(403, 'calendar-query applies to calendars.', dav('supported-report'));
+  const floatingZone = parseQueryTimezone(body) ?? (await calendarZone(context, calendar));
+  const options: QueryOptions = floatingZone === undefined ? {} : { floatingZone };
+
+  const candidates =
+    resource.kind === 'object'
+      ? await context.store.getObjectsWithBodies(calendar.id, [resource.object.name])
+      : await context.store.queryObjects(calendar.id, candidateQuery(filter));
+  const responses: MultistatusResponse[] = [];
+  for (const object of candidates) {
+    const parsed = parseStored(object);
+    if (!matchesFilter(parsed.vcalendar, filter, options)) continue;
+    const path = `${calendar.path}${object.name}`;
+    const objectResource = { kind: 'object' as const, path, collection: calendar, object };
+    responses.push(await objectResponse(context, objectResource, encodePath(path), object, request, options, parsed));
+  }
+  return xmlResponse(207, writeMultistatus(responses));
+}
+
+/** Narrows candidates by component type and time bounds when the filter's shape allows it. */
+function candidateQuery(filter: CompFilter): { componentType?: string; overlapping?: { start: number | null; end: number | null } } {
+  const [only, ...rest] = filter.compFilters;
+  if (only === undefined || rest.length > 0 || only.isNotDefined) return {};
+  return { componentType: only.name, ...(only.timeRange === undefined ? {} : { overlapping: only.timeRange }) };
+}
+
+/** RFC 4791 §7.9: every href answered — found objects with their properties, others as 404. */
+async function calendarMultiget(context: RequestContext, _resource: Resource, body: XmlElement): Promise<DavResponse> {
+  const request = splitCalendarData(body);
+  const hrefs = childElements(body).filter((e) => e.name === dav('href')).map((e) => textContent(e).trim());
+  const byCollection = new Map<string, { name: string; href: string }[]>();
+  const missing = new Set<string>();
+  for (const href of hrefs) {
+    let segments: readonly string[];
+    try {
+      segments = parseTarget(href).segments;
+    } catch {
+      missing.add(href);
+      continue;
+    }
+    const name = segments[segments.length - 1];
+    if (name === undefined || !ownsPath(context.user, segments) || segments[0] !== 'calendars') {
+      missing.add(href);
+      continue;
+    }
+    const parentPath = collectionPath(segments.slice(0, -1));
+    const list = byCollection.get(parentPath) ?? [];
+    list.push({ name, href });
+    byCollection.set(parentPath, list);
+  }
+  const found = new Map<string, MultistatusResponse>();
+  for (const [parentPath, items] of byCollection) {
+    const calendar = await context.store.getCollection(parentPath);
+    const objects = calendar === null ? [] : await context.store.getObjectsWithBodies(calendar.id, items.map((i) => i.name));
+    const byName = new Map(objects.map((o) => [o.name, o]));
+    const floatingZone = calendar === null || request.calendarData === undefined ? undefined : await calendarZone(context, calendar);
+    const options: QueryOptions = floatingZone === undefined ? {} : { floatingZone };
+    for (const item of items) {
+      const object = byName.get(item.name);
+      if (calendar === null || object === undefined) {
+        missing.add(item.href);
+        continue;
+      }
+      const resource = { kind: 'object' as const, path: `${calendar.path}${object.name}`, collection: calendar, object };
+      found.set(item.href, await objectResponse(context, resource, item.href, object, request, options));
+    }
+  }
+  // Answer in the order asked, each href once.
+  const responses: MultistatusResponse[] = [];
+  const seen = new Set<string>();
+  for (const href of hrefs) {
+    if (seen.has(href)) continue;
+    seen.add(href);
+    responses.push(found.get(href) ?? { href, status: 404 });
+  }
+  return xmlResponse(207, writeMultistatus(responses));
+}
+
+/** RFC 4791 §7.10: busy time of a calendar as one VFREEBUSY. */
+async function freeBusyQuery(context: RequestContext, resource: Resource, body: XmlElement): Promise<DavResponse> {
+  if (resource.kind !== 'collection') throw new DavError(403, 'free-busy-query applies to calendars.', dav('supported-report'));
+  const rangeElement = findChild(body, caldav('time-range'));
+  if (rangeElement === undefined) throw new DavError(400, 'free-busy-query needs a time-range.');
+  const range = parseTimeRange(rangeElement);
+  if (range.start === null || range.end === null) throw new DavError(400, 'free-busy-query needs a time-range with start and end.');
+  const floatingZone = await calendarZone(context, resource.collection);
+  const candidates = await context.store.queryObjects(resource.collection.id, { overlapping: range });
+  const calendars = candidates.filter((o) => o.component === 'VEVENT' || o.component === 'VFREEBUSY').map((o) => parseStored(o).vcalendar);
+  const text = freeBusy(calendars, { start: range.start, end: range.end }, floatingZone === undefined ? {} : { floatingZone });
+  return { status: 200, headers: { 'Content-Type': 'text/calendar; charset=utf-8' }, body: text };
+}
+
+const onCalendarOrObject = (resource: Resource): boolean => isCalendar(resource) || isCalendarObject(resource);
+
+export const CALDAV_REPORTS: readonly ReportDefinition[] = [
+  { name: caldav('calendar-query'), appliesTo: onCalendarOrObject, handle: calendarQuery },
+  { name: caldav('calendar-multiget'), appliesTo: onCalendarOrObject, handle: calendarMultiget },
+  { name: caldav('free-busy-query'), appliesTo: isCalendar, handle: freeBusyQuery },
+];
