@@ -9,6 +9,9 @@ import { dirname, join } from 'node:path';
 import process from 'node:process';
 import { fileURLToPath, URL } from 'node:url';
 
+// Calendar arithmetic must not depend on the host's zone (floating times are resolved explicitly).
+process.env.TZ = 'UTC';
+
 const major = Number(process.versions.node.split('.')[0]);
 
 if (major < 24) {

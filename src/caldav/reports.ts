@@ -3,16 +3,16 @@
 // the whole answer is built before it is sent.
 import type ICAL from 'ical.js';
 import { DavError } from '../dav/errors.ts';
-import { parsePropRequest, wantsMinimal } from '../dav/methods/propfind.ts';
 import { collectionPath, encodePath, parseTarget } from '../dav/paths.ts';
 import type { ReportDefinition, RequestContext } from '../dav/plugin.ts';
-import { evaluateProperties, type PropRequest } from '../dav/properties/evaluate.ts';
+import type { PropRequest } from '../dav/properties/evaluate.ts';
+import { responseWithData, splitDataProperty } from '../dav/properties/with-data.ts';
 import { xmlResponse, type DavResponse } from '../dav/request.ts';
 import type { Resource } from '../dav/resource.ts';
 import { ownsPath } from '../dav/resolve.ts';
 import { caldav, dav } from '../dav/xml/names.ts';
 import { parseXml } from '../dav/xml/parse.ts';
-import { writeMultistatus, type MultistatusResponse, type PropStat } from '../dav/xml/multistatus.ts';
+import { writeMultistatus, type MultistatusResponse } from '../dav/xml/multistatus.ts';
 import { childElements, findChild, textContent, type XmlElement } from '../dav/xml/tree.ts';
 import { renderCalendarData } from '../ical/calendar-data.ts';
 import { matchesFilter } from '../ical/filter.ts';
@@ -51,38 +51,36 @@ function parseStored(object: ObjectWithBody): { text: string; vcalendar: ICAL.Co
   return { text, vcalendar };
 }
 
-/** The properties a report asked for, with calendar-data split out (it depends on the request element). */
-function splitCalendarData(body: XmlElement): { props: PropRequest; calendarData: CalendarDataRequest | undefined } {
-  const props = parsePropRequest({ ...body, name: dav('propfind') });
-  if (props.kind !== 'prop') return { props, calendarData: undefined };
-  const prop = findChild(body, dav('prop'));
-  const element = prop === undefined ? undefined : childElements(prop).find((e) => e.name === CALENDAR_DATA);
-  if (element === undefined) return { props, calendarData: undefined };
-  return { props: { kind: 'prop', names: props.names.filter((n) => n !== CALENDAR_DATA) }, calendarData: parseCalendarDataRequest(element) };
+interface CalendarReportRequest {
+  readonly props: PropRequest;
+  readonly calendarData: CalendarDataRequest | undefined;
 }
 
-async function objectResponse(
+function splitCalendarData(body: XmlElement): CalendarReportRequest {
+  const { props, dataElement } = splitDataProperty(body, CALENDAR_DATA);
+  return { props, calendarData: dataElement === undefined ? undefined : parseCalendarDataRequest(dataElement) };
+}
+
+function needsParsing(data: CalendarDataRequest): boolean {
+  return data.comp !== undefined || data.expand !== undefined || data.limitRecurrenceSet !== undefined || data.limitFreebusySet !== undefined;
+}
+
+function objectResponse(
   context: RequestContext,
   resource: Resource & { kind: 'object' },
   href: string,
   object: ObjectWithBody,
-  request: { props: PropRequest; calendarData: CalendarDataRequest | undefined },
+  request: CalendarReportRequest,
   options: QueryOptions,
   parsed?: { text: string; vcalendar: ICAL.Component },
 ): Promise<MultistatusResponse> {
-  const minimal = wantsMinimal(context);
-  const propstats: PropStat[] = await evaluateProperties(context, resource, request.props, minimal);
-  if (request.calendarData !== undefined) {
-    const data = request.calendarData;
-    const needsParsing = data.comp !== undefined || data.expand !== undefined || data.limitRecurrenceSet !== undefined || data.limitFreebusySet !== undefined;
-    const source = parsed ?? (needsParsing ? parseStored(object) : { text: Buffer.from(object.body).toString('utf8'), vcalendar: undefined });
-    const text = needsParsing && source.vcalendar !== undefined ? renderCalendarData(source.text, source.vcalendar, data, options) : source.text;
-    const found = propstats.find((p) => p.status === 200);
-    const entry = { name: CALENDAR_DATA, value: [{ type: 'text' as const, text }] };
-    if (found === undefined) propstats.unshift({ status: 200, props: [entry] });
-    else propstats[propstats.indexOf(found)] = { ...found, props: [...found.props, entry] };
-  }
-  return { href, propstats: propstats.length > 0 ? propstats : [{ status: 200, props: [] }] };
+  const data = request.calendarData;
+  const render = (): string => {
+    if (data === undefined || !needsParsing(data)) return parsed?.text ?? Buffer.from(object.body).toString('utf8');
+    const source = parsed ?? parseStored(object);
+    return renderCalendarData(source.text, source.vcalendar, data, options);
+  };
+  return responseWithData(context, resource, href, request.props, data === undefined ? undefined : { name: CALENDAR_DATA, render });
 }
 
 /** RFC 4791 §7.8: the calendar objects a calendar-query matches, in one complete answer. */

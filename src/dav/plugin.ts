@@ -2,7 +2,7 @@
 // declared as data — live properties, methods, reports, collection types and write hooks — so the core
 // never needs to know about calendars or contacts. Must not import any plugin.
 import type { HomeLayout, Store } from '../store/store.ts';
-import type { CollectionKind, CollectionRecord, ObjectMetadata, PropertyOperation, UserRecord } from '../store/types.ts';
+import type { CollectionKind, CollectionRecord, ObjectMetadata, ObjectWithBody, PropertyOperation, UserRecord } from '../store/types.ts';
 import type { DavError } from './errors.ts';
 import type { DavRequest, DavResponse } from './request.ts';
 import type { Resource } from './resource.ts';
@@ -84,6 +84,11 @@ export interface DavPlugin {
   homes?(user: UserRecord): readonly HomeLayout[];
   /** Validates an object written into a collection kind this plugin owns and extracts its metadata. */
   readonly writeHooks?: Partial<Record<CollectionKind, (context: RequestContext, collection: CollectionRecord, input: WriteInput) => Promise<ObjectMetadata> | ObjectMetadata>>;
+  /**
+   * Another representation of a stored object for GET, chosen from the request (e.g. the vCard
+   * version asked for in Accept); undefined serves the stored bytes.
+   */
+  readonly representations?: Partial<Record<CollectionKind, (context: RequestContext, object: ObjectWithBody) => { readonly body: Uint8Array; readonly contentType: string } | undefined>>;
   /** The precondition a UID clash violates in collections of this plugin's kinds. */
   readonly uidConflict?: Partial<Record<CollectionKind, (existingHref: string) => DavError>>;
 }
@@ -143,6 +148,14 @@ export class PluginRegistry {
   uidConflict(kind: CollectionKind): ((existingHref: string) => DavError) | undefined {
     for (const plugin of this.plugins) {
       const render = plugin.uidConflict?.[kind];
+      if (render !== undefined) return render;
+    }
+    return undefined;
+  }
+
+  representation(kind: CollectionKind): NonNullable<DavPlugin['representations']>[CollectionKind] {
+    for (const plugin of this.plugins) {
+      const render = plugin.representations?.[kind];
       if (render !== undefined) return render;
     }
     return undefined;

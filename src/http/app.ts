@@ -5,7 +5,7 @@ import pino, { type Logger } from 'pino';
 import { aclPlugin } from '../acl/plugin.ts';
 import { Authenticator } from '../auth/authenticator.ts';
 import { createCaldavPlugin } from '../caldav/plugin.ts';
-import { carddavPlugin } from '../carddav/plugin.ts';
+import { createCarddavPlugin } from '../carddav/plugin.ts';
 import type { Config } from '../config/config.ts';
 import { filesPlugin } from '../dav/files-space.ts';
 import { DavServer } from '../dav/server.ts';
@@ -33,7 +33,7 @@ export function buildDavServer(store: Store, config: Config, logger: Logger): Da
   return new DavServer({
     store,
     authenticate: (authorization, address) => authenticator.authenticate(authorization, address),
-    plugins: [aclPlugin, createCaldavPlugin(config), carddavPlugin, syncPlugin, filesPlugin],
+    plugins: [aclPlugin, createCaldavPlugin(config), createCarddavPlugin(config), syncPlugin, filesPlugin],
     settings: { maxResourceSize: config.maxResourceSize },
     logger,
     realm: config.realm,

@@ -66,6 +66,8 @@ export interface ObjectMetadata {
   readonly component?: string | null;
   readonly firstStart?: number | null;
   readonly lastEnd?: number | null;
+  /** Searchable values as JSON (contacts), so queries need not parse every object. */
+  readonly searchIndex?: string | null;
 }
 
 /** A dead property: its Clark name and its value serialised as an XML element. */

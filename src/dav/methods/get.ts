@@ -16,13 +16,17 @@ export async function get(context: RequestContext, resource: Resource | null): P
   checkPreconditions(context.request, resource.object.etag, true);
   const object = await context.store.getObjectWithBody(resource.collection.id, resource.object.name);
   if (object === null) throw new DavError(404, 'Not found.');
-  const headers = {
-    'Content-Type': object.contentType,
-    'Content-Length': String(object.body.byteLength),
+  // The ETag names the stored state, which clients send back in If-Match, whatever the representation.
+  const alternative = context.registry.representation(resource.collection.kind)?.(context, object);
+  const body = alternative?.body ?? object.body;
+  const headers: Record<string, string> = {
+    'Content-Type': alternative?.contentType ?? object.contentType,
+    'Content-Length': String(body.byteLength),
     ETag: object.etag,
     'Last-Modified': new Date(object.modifiedAt).toUTCString(),
   };
-  return head ? { status: 200, headers } : { status: 200, headers, body: object.body };
+  if (context.registry.representation(resource.collection.kind) !== undefined) headers.Vary = 'Accept';
+  return head ? { status: 200, headers } : { status: 200, headers, body };
 }
 
 async function collectionIndex(context: RequestContext, resource: Resource, head: boolean): Promise<DavResponse> {

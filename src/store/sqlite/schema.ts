@@ -47,6 +47,7 @@ export interface SqliteDatabase {
     component: string | null;
     first_start: number | null;
     last_end: number | null;
+    search_index: string | null;
     created_at: number;
     modified_at: number;
   };

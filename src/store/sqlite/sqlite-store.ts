@@ -360,6 +360,14 @@ export class SqliteStore implements Store {
     });
   }
 
+  listSearchIndex(collectionId: number): Promise<{ name: string; searchIndex: string | null }[]> {
+    return this.read(() =>
+      this.q
+        .all(this.k.selectFrom('objects').select(['name', 'search_index']).where('collection_id', '=', collectionId).orderBy('name'))
+        .map((row) => ({ name: row.name, searchIndex: row.search_index })),
+    );
+  }
+
   getProperties(target: PropertyTarget): Promise<StoredProperty[]> {
     return this.read(() => this.tree.readProperties(target));
   }

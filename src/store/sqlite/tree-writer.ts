@@ -229,6 +229,7 @@ export class TreeWriter {
       component: metadata.component ?? null,
       first_start: metadata.firstStart ?? null,
       last_end: metadata.lastEnd ?? null,
+      search_index: metadata.searchIndex ?? null,
       modified_at: now,
     };
     let row;
@@ -260,7 +261,7 @@ export class TreeWriter {
 
   copyObject(collectionId: number, name: string, to: Destination): { created: boolean } {
     const source = this.q.first(
-      this.k.selectFrom('objects').select([...OBJECT_COLUMNS, 'body', 'first_start', 'last_end']).where('collection_id', '=', collectionId).where('name', '=', name),
+      this.k.selectFrom('objects').select([...OBJECT_COLUMNS, 'body', 'first_start', 'last_end', 'search_index']).where('collection_id', '=', collectionId).where('name', '=', name),
     );
     if (source === undefined) throw new NotFound(`${name} does not exist`);
     const parent = this.collection(to.parentId);
@@ -271,7 +272,7 @@ export class TreeWriter {
       name: to.name,
       body: source.body,
       contentType: source.content_type,
-      metadata: { uid: source.uid, component: source.component, firstStart: source.first_start, lastEnd: source.last_end },
+      metadata: { uid: source.uid, component: source.component, firstStart: source.first_start, lastEnd: source.last_end, searchIndex: source.search_index },
     });
     const properties = this.readProperties({ kind: 'object', objectId: source.id });
     if (properties.length > 0) {

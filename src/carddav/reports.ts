@@ -1,0 +1,125 @@
+// CardDAV reports (RFC 6352 §8.6, §8.7): addressbook-query, served from the search index stored at
+// write time (cards are parsed only when the index cannot decide), with limit truncation reported as
+// §8.6.2 says; and addressbook-multiget, answering every href.
+import type ICAL from 'ical.js';
+import { DavError } from '../dav/errors.ts';
+import { collectionPath, encodePath, parseTarget } from '../dav/paths.ts';
+import type { ReportDefinition, RequestContext } from '../dav/plugin.ts';
+import type { PropRequest } from '../dav/properties/evaluate.ts';
+import { responseWithData, splitDataProperty } from '../dav/properties/with-data.ts';
+import { xmlResponse, type DavResponse } from '../dav/request.ts';
+import type { Resource } from '../dav/resource.ts';
+import { ownsPath } from '../dav/resolve.ts';
+import { carddav, dav } from '../dav/xml/names.ts';
+import { writeMultistatus, type MultistatusResponse } from '../dav/xml/multistatus.ts';
+import { childElements, el, findChild, textContent, type XmlElement } from '../dav/xml/tree.ts';
+import type { CollectionRecord, ObjectWithBody } from '../store/types.ts';
+import { renderAddressData, type AddressDataRequest } from '../vcard/address-data.ts';
+import { indexPrefilter, indexSatisfies, matchesCardFilter } from '../vcard/filter.ts';
+import { parseCard, type CardIndex } from '../vcard/validate.ts';
+import { parseAddressDataRequest, parseCardFilter, parseLimit } from './query-xml.ts';
+
+const ADDRESS_DATA = carddav('address-data');
+
+interface CardReportRequest {
+  readonly props: PropRequest;
+  readonly addressData: AddressDataRequest | undefined;
+}
+
+function splitAddressData(body: XmlElement): CardReportRequest {
+  const { props, dataElement } = splitDataProperty(body, ADDRESS_DATA);
+  return { props, addressData: dataElement === undefined ? undefined : parseAddressDataRequest(dataElement) };
+}
+
+function cardResponse(
+  context: RequestContext,
+  book: CollectionRecord,
+  object: ObjectWithBody,
+  href: string,
+  request: CardReportRequest,
+  parsed?: ICAL.Component,
+): Promise<MultistatusResponse> {
+  const resource = { kind: 'object' as const, path: `${book.path}${object.name}`, collection: book, object };
+  const data = request.addressData;
+  const render = (): string => {
+    const text = Buffer.from(object.body).toString('utf8');
+    if (data === undefined) return text;
+    return renderAddressData(text, parsed ?? parseCard(text), data);
+  };
+  return responseWithData(context, resource, href, request.props, data === undefined ? undefined : { name: ADDRESS_DATA, render });
+}
+
+async function addressbookQuery(context: RequestContext, resource: Resource, body: XmlElement): Promise<DavResponse> {
+  if (resource.kind !== 'collection') throw new DavError(403, 'addressbook-query applies to address books.', dav('supported-report'));
+  const book = resource.collection;
+  const filter = parseCardFilter(findChild(body, carddav('filter')));
+  const limit = parseLimit(body);
+  const request = splitAddressData(body);
+
+  const prefilter = indexPrefilter(filter);
+  let candidates: ObjectWithBody[];
+  let decided = false;
+  if (prefilter === null) {
+    candidates = await context.store.queryObjects(book.id, {});
+  } else {
+    const index = await context.store.listSearchIndex(book.id);
+    const names = index.filter((row) => row.searchIndex !== null && indexSatisfies(JSON.parse(row.searchIndex) as CardIndex, prefilter)).map((row) => row.name);
+    candidates = await context.store.getObjectsWithBodies(book.id, names);
+    decided = prefilter.exact;
+  }
+
+  const matches: { object: ObjectWithBody; card: ICAL.Component | undefined }[] = [];
+  for (const object of candidates.sort((a, b) => a.name.localeCompare(b.name))) {
+    if (decided) {
+      matches.push({ object, card: undefined });
+      continue;
+    }
+    const card = parseCard(Buffer.from(object.body).toString('utf8'));
+    if (matchesCardFilter(card, filter)) matches.push({ object, card });
+  }
+  const truncated = limit !== null && matches.length > limit;
+  const responses: MultistatusResponse[] = [];
+  for (const { object, card } of truncated ? matches.slice(0, limit) : matches) {
+    responses.push(await cardResponse(context, book, object, encodePath(`${book.path}${object.name}`), request, card));
+  }
+  // RFC 6352 §8.6.2: a truncated result says so on the request-URI, not counted among the results.
+  if (truncated) responses.push({ href: encodePath(book.path), status: 507, error: el(dav('number-of-matches-within-limits')) });
+  return xmlResponse(207, writeMultistatus(responses));
+}
+
+async function addressbookMultiget(context: RequestContext, _resource: Resource, body: XmlElement): Promise<DavResponse> {
+  const request = splitAddressData(body);
+  const hrefs = [...new Set(childElements(body).filter((e) => e.name === dav('href')).map((e) => textContent(e).trim()))];
+  const wanted = new Map<string, { name: string; href: string }[]>();
+  const responses = new Map<string, MultistatusResponse>();
+  for (const href of hrefs) {
+    let segments: readonly string[] = [];
+    try {
+      segments = parseTarget(href).segments;
+    } catch {
+      // A malformed href is simply not found.
+    }
+    const name = segments[segments.length - 1];
+    if (name === undefined || segments[0] !== 'addressbooks' || !ownsPath(context.user, segments)) continue;
+    const parent = collectionPath(segments.slice(0, -1));
+    wanted.set(parent, [...(wanted.get(parent) ?? []), { name, href }]);
+  }
+  for (const [parentPath, items] of wanted) {
+    const book = await context.store.getCollection(parentPath);
+    if (book === null) continue;
+    const objects = new Map((await context.store.getObjectsWithBodies(book.id, items.map((i) => i.name))).map((o) => [o.name, o]));
+    for (const item of items) {
+      const object = objects.get(item.name);
+      if (object !== undefined) responses.set(item.href, await cardResponse(context, book, object, item.href, request));
+    }
+  }
+  return xmlResponse(207, writeMultistatus(hrefs.map((href) => responses.get(href) ?? { href, status: 404 })));
+}
+
+const isAddressbook = (resource: Resource): boolean => resource.kind === 'collection' && resource.collection.kind === 'addressbook';
+const isCard = (resource: Resource): boolean => resource.kind === 'object' && resource.collection.kind === 'addressbook';
+
+export const CARDDAV_REPORTS: readonly ReportDefinition[] = [
+  { name: carddav('addressbook-query'), appliesTo: isAddressbook, handle: addressbookQuery },
+  { name: carddav('addressbook-multiget'), appliesTo: (r) => isAddressbook(r) || isCard(r), handle: addressbookMultiget },
+];
