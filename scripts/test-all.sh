@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
 # The full test suite, runnable on a fresh machine: installs the real clients the interop tests
-# drive (Debian packages litmus and python3-caldav), installs npm dependencies (which builds dist/),
+# drive (Debian packages litmus, python3-caldav, vdirsyncer, khal, todoman), installs npm dependencies (which builds dist/),
 # then typechecks, lints and runs every test. CI runs exactly this (see .ci/run).
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -8,6 +8,9 @@ cd "$(dirname "$0")/.."
 missing=()
 command -v litmus >/dev/null 2>&1 || missing+=(litmus)
 /usr/bin/python3 -c 'import caldav' >/dev/null 2>&1 || missing+=(python3-caldav)
+command -v vdirsyncer >/dev/null 2>&1 || missing+=(vdirsyncer)
+command -v khal >/dev/null 2>&1 || missing+=(khal)
+dpkg -s todoman >/dev/null 2>&1 || missing+=(todoman)
 if [ "${#missing[@]}" -gt 0 ]; then
   echo "== installing Debian packages: ${missing[*]}"
   sudo_cmd=()
