@@ -3,17 +3,17 @@
 // the whole answer is built before it is sent.
 import type ICAL from 'ical.js';
 import { DavError } from '../dav/errors.ts';
-import { collectionPath, encodePath, parseTarget } from '../dav/paths.ts';
+import { fetchMultiget, multigetHrefs } from '../dav/multiget.ts';
+import { encodePath } from '../dav/paths.ts';
 import type { ReportDefinition, RequestContext } from '../dav/plugin.ts';
 import type { PropRequest } from '../dav/properties/evaluate.ts';
 import { responseWithData, splitDataProperty } from '../dav/properties/with-data.ts';
 import { xmlResponse, type DavResponse } from '../dav/request.ts';
 import type { Resource } from '../dav/resource.ts';
-import { ownsPath } from '../dav/resolve.ts';
 import { caldav, dav } from '../dav/xml/names.ts';
 import { parseXml } from '../dav/xml/parse.ts';
 import { writeMultistatus, type MultistatusResponse } from '../dav/xml/multistatus.ts';
-import { childElements, findChild, textContent, type XmlElement } from '../dav/xml/tree.ts';
+import { findChild, textContent, type XmlElement } from '../dav/xml/tree.ts';
 import { renderCalendarData } from '../ical/calendar-data.ts';
 import { matchesFilter } from '../ical/filter.ts';
 import { freeBusy } from '../ical/freebusy.ts';
@@ -117,51 +117,24 @@ function candidateQuery(filter: CompFilter): { componentType?: string; overlappi
 /** RFC 4791 §7.9: every href answered — found objects with their properties, others as 404. */
 async function calendarMultiget(context: RequestContext, _resource: Resource, body: XmlElement): Promise<DavResponse> {
   const request = splitCalendarData(body);
-  const hrefs = childElements(body).filter((e) => e.name === dav('href')).map((e) => textContent(e).trim());
-  const byCollection = new Map<string, { name: string; href: string }[]>();
-  const missing = new Set<string>();
-  for (const href of hrefs) {
-    let segments: readonly string[];
-    try {
-      segments = parseTarget(href).segments;
-    } catch {
-      missing.add(href);
-      continue;
-    }
-    const name = segments[segments.length - 1];
-    if (name === undefined || !ownsPath(context.user, segments) || segments[0] !== 'calendars') {
-      missing.add(href);
-      continue;
-    }
-    const parentPath = collectionPath(segments.slice(0, -1));
-    const list = byCollection.get(parentPath) ?? [];
-    list.push({ name, href });
-    byCollection.set(parentPath, list);
-  }
-  const found = new Map<string, MultistatusResponse>();
-  for (const [parentPath, items] of byCollection) {
-    const calendar = await context.store.getCollection(parentPath);
-    const objects = calendar === null ? [] : await context.store.getObjectsWithBodies(calendar.id, items.map((i) => i.name));
-    const byName = new Map(objects.map((o) => [o.name, o]));
-    const floatingZone = calendar === null || request.calendarData === undefined ? undefined : await calendarZone(context, calendar);
-    const options: QueryOptions = floatingZone === undefined ? {} : { floatingZone };
-    for (const item of items) {
-      const object = byName.get(item.name);
-      if (calendar === null || object === undefined) {
-        missing.add(item.href);
-        continue;
-      }
-      const resource = { kind: 'object' as const, path: `${calendar.path}${object.name}`, collection: calendar, object };
-      found.set(item.href, await objectResponse(context, resource, item.href, object, request, options));
-    }
-  }
-  // Answer in the order asked, each href once.
+  const hrefs = multigetHrefs(body);
+  const hits = await fetchMultiget(context, hrefs, 'calendars');
+  const zones = new Map<number, QueryOptions>();
   const responses: MultistatusResponse[] = [];
-  const seen = new Set<string>();
   for (const href of hrefs) {
-    if (seen.has(href)) continue;
-    seen.add(href);
-    responses.push(found.get(href) ?? { href, status: 404 });
+    const hit = hits.get(href);
+    if (hit === undefined) {
+      responses.push({ href, status: 404 });
+      continue;
+    }
+    let options = zones.get(hit.collection.id);
+    if (options === undefined) {
+      const floatingZone = request.calendarData === undefined ? undefined : await calendarZone(context, hit.collection);
+      options = floatingZone === undefined ? {} : { floatingZone };
+      zones.set(hit.collection.id, options);
+    }
+    const resource = { kind: 'object' as const, path: `${hit.collection.path}${hit.object.name}`, collection: hit.collection, object: hit.object };
+    responses.push(await objectResponse(context, resource, href, hit.object, request, options));
   }
   return xmlResponse(207, writeMultistatus(responses));
 }

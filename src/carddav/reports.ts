@@ -3,16 +3,16 @@
 // §8.6.2 says; and addressbook-multiget, answering every href.
 import type ICAL from 'ical.js';
 import { DavError } from '../dav/errors.ts';
-import { collectionPath, encodePath, parseTarget } from '../dav/paths.ts';
+import { fetchMultiget, multigetHrefs } from '../dav/multiget.ts';
+import { encodePath } from '../dav/paths.ts';
 import type { ReportDefinition, RequestContext } from '../dav/plugin.ts';
 import type { PropRequest } from '../dav/properties/evaluate.ts';
 import { responseWithData, splitDataProperty } from '../dav/properties/with-data.ts';
 import { xmlResponse, type DavResponse } from '../dav/request.ts';
 import type { Resource } from '../dav/resource.ts';
-import { ownsPath } from '../dav/resolve.ts';
 import { carddav, dav } from '../dav/xml/names.ts';
 import { writeMultistatus, type MultistatusResponse } from '../dav/xml/multistatus.ts';
-import { childElements, el, findChild, textContent, type XmlElement } from '../dav/xml/tree.ts';
+import { el, findChild, type XmlElement } from '../dav/xml/tree.ts';
 import type { CollectionRecord, ObjectWithBody } from '../store/types.ts';
 import { renderAddressData, type AddressDataRequest } from '../vcard/address-data.ts';
 import { indexPrefilter, indexSatisfies, matchesCardFilter } from '../vcard/filter.ts';
@@ -89,31 +89,14 @@ async function addressbookQuery(context: RequestContext, resource: Resource, bod
 
 async function addressbookMultiget(context: RequestContext, _resource: Resource, body: XmlElement): Promise<DavResponse> {
   const request = splitAddressData(body);
-  const hrefs = [...new Set(childElements(body).filter((e) => e.name === dav('href')).map((e) => textContent(e).trim()))];
-  const wanted = new Map<string, { name: string; href: string }[]>();
-  const responses = new Map<string, MultistatusResponse>();
+  const hrefs = multigetHrefs(body);
+  const hits = await fetchMultiget(context, hrefs, 'addressbooks');
+  const responses: MultistatusResponse[] = [];
   for (const href of hrefs) {
-    let segments: readonly string[] = [];
-    try {
-      segments = parseTarget(href).segments;
-    } catch {
-      // A malformed href is simply not found.
-    }
-    const name = segments[segments.length - 1];
-    if (name === undefined || segments[0] !== 'addressbooks' || !ownsPath(context.user, segments)) continue;
-    const parent = collectionPath(segments.slice(0, -1));
-    wanted.set(parent, [...(wanted.get(parent) ?? []), { name, href }]);
+    const hit = hits.get(href);
+    responses.push(hit === undefined ? { href, status: 404 } : await cardResponse(context, hit.collection, hit.object, href, request));
   }
-  for (const [parentPath, items] of wanted) {
-    const book = await context.store.getCollection(parentPath);
-    if (book === null) continue;
-    const objects = new Map((await context.store.getObjectsWithBodies(book.id, items.map((i) => i.name))).map((o) => [o.name, o]));
-    for (const item of items) {
-      const object = objects.get(item.name);
-      if (object !== undefined) responses.set(item.href, await cardResponse(context, book, object, item.href, request));
-    }
-  }
-  return xmlResponse(207, writeMultistatus(hrefs.map((href) => responses.get(href) ?? { href, status: 404 })));
+  return xmlResponse(207, writeMultistatus(responses));
 }
 
 const isAddressbook = (resource: Resource): boolean => resource.kind === 'collection' && resource.collection.kind === 'addressbook';
