@@ -3,6 +3,7 @@
 import { readFileSync } from 'node:fs';
 import { Command, CommanderError } from 'commander';
 import { registerAppPasswordCommands } from './app-password-commands.ts';
+import { registerBackupCommands } from './backup-commands.ts';
 import { EXIT_CODE_HELP, ExitCode } from './exit-codes.ts';
 import { processIo, type CliIoOverrides } from './io.ts';
 import { guarded, reportFailure } from './run.ts';
@@ -35,6 +36,7 @@ export async function main(argv: readonly string[], overrides: CliIoOverrides = 
   registerServe(program, io, run);
   registerUserCommands(program, io, run);
   registerAppPasswordCommands(program, io, run);
+  registerBackupCommands(program, io, run);
 
   try {
     await program.parseAsync([...argv]);

@@ -25,6 +25,10 @@ export const configSchema = z
     /** Take the client address from X-Forwarded-For (only behind a reverse proxy you control). */
     trustProxy: z.union([z.boolean(), z.enum(['true', 'false', '1', '0']).transform((v) => v === 'true' || v === '1')]),
     realm: z.string().min(1),
+    /** How long deletions stay in the change log for incremental sync (RFC 6578 tombstones). */
+    tombstoneRetentionDays: z.coerce.number().min(1),
+    /** How often the change log is pruned. */
+    pruneIntervalMs: z.coerce.number().int().min(1000),
   })
   .strict();
 
@@ -42,6 +46,8 @@ export const DEFAULTS: Config = {
   shutdownGraceMs: 10_000,
   trustProxy: false,
   realm: 'Almanac',
+  tombstoneRetentionDays: 90,
+  pruneIntervalMs: 3_600_000,
 };
 
 /** ALMANAC_MAX_BODY_BYTES ↔ maxBodyBytes */

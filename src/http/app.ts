@@ -9,7 +9,9 @@ import { createCarddavPlugin } from '../carddav/plugin.ts';
 import type { Config } from '../config/config.ts';
 import { filesPlugin } from '../dav/files-space.ts';
 import { DavServer } from '../dav/server.ts';
+import { claimDataDir } from '../store/sqlite/data-dir.ts';
 import { SqliteStore } from '../store/sqlite/sqlite-store.ts';
+import { startChangePruner } from '../sync/pruner.ts';
 import { syncPlugin } from '../sync/plugin.ts';
 import type { Store } from '../store/store.ts';
 import { HttpFrontend } from './http-server.ts';
@@ -41,7 +43,14 @@ export function buildDavServer(store: Store, config: Config, logger: Logger): Da
 }
 
 export async function startAlmanac(config: Config, logger: Logger = createLogger(config)): Promise<RunningAlmanac> {
-  const store = SqliteStore.open({ dataDir: config.data });
+  const release = claimDataDir(config.data);
+  let store: SqliteStore;
+  try {
+    store = SqliteStore.open({ dataDir: config.data });
+  } catch (error) {
+    release();
+    throw error;
+  }
   const dav = buildDavServer(store, config, logger);
   const frontend = new HttpFrontend(config, { dav, store, logger, metrics: new HttpMetrics() });
   let address;
@@ -49,8 +58,10 @@ export async function startAlmanac(config: Config, logger: Logger = createLogger
     address = await frontend.listen();
   } catch (error) {
     await store.close();
+    release();
     throw error;
   }
+  const pruner = startChangePruner(store, config, logger);
   const host = address.family === 'IPv6' ? `[${address.address}]` : address.address;
   return {
     url: `http://${host}:${address.port}/`,
@@ -58,8 +69,11 @@ export async function startAlmanac(config: Config, logger: Logger = createLogger
     dav,
     logger,
     stop: async () => {
+      pruner.stop();
       await frontend.drain(config.shutdownGraceMs);
+      await pruner.idle();
       await store.close();
+      release();
     },
   };
 }

@@ -174,6 +174,22 @@ export function runStoreConformance(backend: string, create: () => Promise<Store
         assert.equal(after.bytesUsed, 0);
       }));
 
+    void it('prunes old tombstones and superseded entries, keeps each live member, and moves the horizon', () =>
+      withStore(async (store) => {
+        await userWithHomes(store);
+        const files = (await store.getCollection('/files/alice/'))!;
+        for (const name of ['keep', 'edit', 'gone']) await store.putObject({ collectionId: files.id, name, body: bytes(name), contentType: 'text/plain' });
+        await store.putObject({ collectionId: files.id, name: 'edit', body: bytes('edited'), contentType: 'text/plain' });
+        await store.deleteObject(files.id, 'gone');
+        const before = (await store.getCollection('/files/alice/'))!;
+        const { removed } = await store.pruneChanges(Date.now() + 60_000, 1);
+        assert.equal(removed, 3, 'the first write of edit, the creation and the deletion of gone');
+        const page = await store.syncChanges(files.id, 0, null);
+        assert.deepEqual(page.changes.map((c) => c.member).sort(), ['edit', 'keep'], 'an initial sync still sees every live member');
+        assert.ok(page.horizon > 0 && page.horizon <= before.syncSeq, 'tokens from before the pruned deletion are now unservable');
+        assert.equal((await store.pruneChanges(Date.now() + 60_000)).removed, 0, 'nothing more to prune');
+      }));
+
     void it('applies dead property changes all together', () =>
       withStore(async (store) => {
         await userWithHomes(store);

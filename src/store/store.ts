@@ -118,6 +118,13 @@ export interface Store {
    */
   syncChanges(collectionId: number, afterSeq: number, limit: number | null): Promise<SyncPage>;
 
+  /**
+   * Removes change-log entries older than the cutoff in short batches: superseded entries and
+   * tombstones. Each collection's latest entry per live member stays, and its sync horizon moves past
+   * any tombstone removed, so older tokens are refused instead of missing a deletion.
+   */
+  pruneChanges(olderThan: number, batchSize?: number): Promise<{ readonly removed: number }>;
+
   // Writing: each call is one durable transaction that also appends to the change log.
   createCollection(input: NewCollection): Promise<CollectionRecord>;
   deleteCollection(collectionId: number): Promise<void>;

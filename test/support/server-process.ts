@@ -29,8 +29,14 @@ export function runCli(args: readonly string[], stdin = ''): Promise<{ code: num
   });
 }
 
-export async function startServerProcess(users: readonly { name: string; password: string }[]): Promise<ServerProcess> {
-  const dataDir = mkdtempSync(join(tmpdir(), 'almanac-interop-'));
+export async function startServerProcess(
+  users: readonly { name: string; password: string }[],
+  options: { readonly dataDir?: string; readonly keepData?: boolean } = {},
+): Promise<ServerProcess> {
+  const dataDir = options.dataDir ?? mkdtempSync(join(tmpdir(), 'almanac-interop-'));
+  const cleanUp = (): void => {
+    if (options.keepData !== true) rmSync(dataDir, { recursive: true, force: true });
+  };
   for (const user of users) {
     const result = await runCli(['user', 'add', user.name, '--password-stdin', '--data', dataDir], `${user.password}\n`);
     if (result.code !== 0) throw new Error(`user add ${user.name} failed: ${result.stderr}`);
@@ -63,12 +69,12 @@ export async function startServerProcess(users: readonly { name: string; passwor
     stop: () =>
       new Promise((resolve) => {
         if (child.exitCode !== null) {
-          rmSync(dataDir, { recursive: true, force: true });
+          cleanUp();
           resolve(child.exitCode);
           return;
         }
         child.once('exit', (code) => {
-          rmSync(dataDir, { recursive: true, force: true });
+          cleanUp();
           resolve(code);
         });
         child.kill('SIGTERM');

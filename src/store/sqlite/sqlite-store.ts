@@ -432,6 +432,44 @@ export class SqliteStore implements Store {
     });
   }
 
+  async pruneChanges(olderThan: number, batchSize = 2000): Promise<{ removed: number }> {
+    let removed = 0;
+    for (;;) {
+      // One short write transaction per batch, so serving never waits long behind the pruner.
+      const batch = await this.write(() => {
+        const victims = this.q.rawAll<{ collection_id: number; seq: number; deleted: number; latest: number }>(
+          `SELECT c.collection_id, c.seq, c.deleted,
+                  NOT EXISTS (SELECT 1 FROM changes later WHERE later.collection_id = c.collection_id
+                              AND later.member = c.member AND later.seq > c.seq) AS latest
+           FROM changes c
+           WHERE c.changed_at < ?
+             AND (c.deleted = 1 OR c.member = '' OR EXISTS (SELECT 1 FROM changes later
+                  WHERE later.collection_id = c.collection_id AND later.member = c.member AND later.seq > c.seq))
+           LIMIT ?`,
+          [olderThan, batchSize],
+        );
+        const horizons = new Map<number, number>();
+        for (const victim of victims) {
+          // Forgetting a member's last word (its deletion) is what makes older tokens unservable.
+          if (victim.deleted === 1 && victim.latest === 1) horizons.set(victim.collection_id, Math.max(horizons.get(victim.collection_id) ?? 0, victim.seq));
+          this.q.run(this.k.deleteFrom('changes').where('collection_id', '=', victim.collection_id).where('seq', '=', victim.seq));
+        }
+        for (const [collectionId, seq] of horizons) {
+          this.q.run(this.k.updateTable('collections').set((eb) => ({ sync_horizon: eb.fn('max', ['sync_horizon', eb.val(seq)]) })).where('id', '=', collectionId));
+        }
+        return victims.length;
+      });
+      removed += batch;
+      if (batch < batchSize) return { removed };
+      await sleep(5);
+    }
+  }
+
+  /** An online, consistent copy of the database (SQLite's backup API) while the server keeps serving. */
+  async backup(file: string): Promise<void> {
+    await this.db.backup(file);
+  }
+
   // ---- writing --------------------------------------------------------------------------------
 
   createCollection(input: NewCollection): Promise<CollectionRecord> {
