@@ -28,6 +28,12 @@ export interface HttpDependencies {
 class BodyTooLarge extends Error {}
 
 const REQUEST_ID = /^[A-Za-z0-9._:-]{1,128}$/u;
+const WELL_KNOWN = /^\/\.well-known\/(caldav|carddav)\/?$/u;
+
+/** The DAV target for a request: a PROPFIND on a well-known URI is served as the root. */
+function dispatchTarget(method: string, target: string): string {
+  return method === 'PROPFIND' && WELL_KNOWN.test(target.split('?')[0] ?? target) ? '/' : target;
+}
 
 function readBody(request: IncomingMessage, limit: number): Promise<Buffer> {
   return new Promise((resolve, reject) => {
@@ -163,7 +169,7 @@ export class HttpFrontend {
       }
       const handled = await this.deps.dav.handle({
         method,
-        target,
+        target: dispatchTarget(method, target),
         headers: flattenHeaders(request),
         body,
         requestId,
@@ -214,8 +220,10 @@ export class HttpFrontend {
       response.end(method === 'HEAD' ? undefined : text);
       return 200;
     }
-    // RFC 6764 §5: the well-known URIs point clients at the context path, here the root.
-    if (/^\/\.well-known\/(caldav|carddav)\/?$/u.test(path)) {
+    // RFC 6764 §5: the well-known URIs point clients at the context path, here the root. A PROPFIND
+    // is answered in place (see dispatchTarget): HTTP libraries drop the body when following a 301,
+    // which turns the client's current-user-principal request into allprop.
+    if (WELL_KNOWN.test(path) && method !== 'PROPFIND') {
       response.writeHead(301, { Location: '/', 'Content-Length': '0' });
       response.end();
       return 301;
