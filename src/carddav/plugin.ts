@@ -51,13 +51,17 @@ function properties(maxResourceSize: () => number): LiveProperty[] {
 /** RFC 6352 §5.1.1: `Accept: text/vcard; version=4.0` asks for that version. */
 function requestedVersion(context: RequestContext): '3.0' | '4.0' | undefined {
   const accept = header(context.request, 'accept') ?? '';
+  let best: { version: '3.0' | '4.0'; q: number } | undefined;
   for (const range of accept.split(',')) {
     const [type, ...params] = range.split(';').map((part) => part.trim().toLowerCase());
     if (type !== 'text/vcard') continue;
-    const version = params.find((p) => p.startsWith('version='))?.slice('version='.length).replace(/"/gu, '');
-    if (version === '3.0' || version === '4.0') return version;
+    const param = (name: string): string | undefined => params.find((p) => p.startsWith(`${name}=`))?.slice(name.length + 1).replace(/"/gu, '');
+    const version = param('version');
+    // RFC 9110 §12.5.1: the highest q wins; among equals, the first listed.
+    const q = Number(param('q') ?? '1');
+    if ((version === '3.0' || version === '4.0') && Number.isFinite(q) && q > 0 && (best === undefined || q > best.q)) best = { version, q };
   }
-  return undefined;
+  return best?.version;
 }
 
 function vcardRepresentation(context: RequestContext, object: ObjectWithBody): { body: Uint8Array; contentType: string } | undefined {

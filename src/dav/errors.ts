@@ -11,7 +11,7 @@ import {
   StoreUnavailable,
   UidConflict,
 } from '../store/errors.ts';
-import { dav, type ClarkName } from './xml/names.ts';
+import { clark, dav, type ClarkName } from './xml/names.ts';
 import { XmlParseError } from './xml/parse.ts';
 import { el, type XmlElement } from './xml/tree.ts';
 import { writeError } from './xml/multistatus.ts';
@@ -31,13 +31,16 @@ export class DavError extends Error {
   }
 }
 
-/** Builds the condition element for a UID clash: the element named by the protocol, holding the other href. */
-export type UidConflictRenderer = (error: UidConflict) => DavError;
+/** Builds the answer to a UID clash: the precondition the protocol names, holding the other href. */
+export type UidConflictRenderer = (error: UidConflict) => DavError | undefined;
 
 export interface ErrorMapping {
   /** Protocol plugins name the precondition for a UID clash in their collection type. */
   readonly uidConflict?: UidConflictRenderer;
 }
+
+/** Our own namespace for the human-readable reason inside DAV:error (clients ignore what they don't know). */
+const MESSAGE = clark('http://almanac.invalid/ns', 'message');
 
 /** What the client sees for an error, and whether it must be logged as an internal fault. */
 export function errorToResponse(error: unknown, mapping: ErrorMapping = {}): { response: DavResponse; internal: boolean } {
@@ -48,7 +51,7 @@ export function errorToResponse(error: unknown, mapping: ErrorMapping = {}): { r
   const headers: Record<string, string> = { ...davError.headers };
   if (davError.status === 304) return { response: emptyResponse(304, headers), internal: false };
   if (davError.condition !== undefined) {
-    return { response: xmlResponse(davError.status, writeError([davError.condition]), headers), internal: false };
+    return { response: xmlResponse(davError.status, writeError([davError.condition, el(MESSAGE, davError.message)]), headers), internal: false };
   }
   return {
     response: { status: davError.status, headers: { 'Content-Type': 'text/plain; charset=utf-8', ...headers }, body: `${davError.message}\n` },

@@ -3,7 +3,7 @@
 // Must not import src/http or any protocol plugin (plugins are passed in).
 import type { AuthOutcome } from '../auth/authenticator.ts';
 import type { Store } from '../store/store.ts';
-import type { UserRecord } from '../store/types.ts';
+import type { CollectionKind, UserRecord } from '../store/types.ts';
 import { DavError, errorToResponse } from './errors.ts';
 import { copyOrMove } from './methods/copy-move.ts';
 import { deleteResource } from './methods/delete.ts';
@@ -14,7 +14,7 @@ import { propfind } from './methods/propfind.ts';
 import { proppatch } from './methods/proppatch.ts';
 import { put } from './methods/put.ts';
 import { report } from './methods/report.ts';
-import { parseTarget } from './paths.ts';
+import { encodePath, parseTarget } from './paths.ts';
 import { PluginRegistry, type DavPlugin, type MethodHandler, type RequestContext, type ServerSettings } from './plugin.ts';
 import { CORE_PROPERTIES } from './properties/core.ts';
 import type { DavRequest, DavResponse } from './request.ts';
@@ -93,7 +93,9 @@ export class DavServer {
       }
       return { response: await handler(context, resource), userName, unavailable: false };
     } catch (error) {
-      const { response, internal } = errorToResponse(error);
+      const { response, internal } = errorToResponse(error, {
+        uidConflict: (clash) => this.registry.uidConflict(clash.collectionKind as CollectionKind)?.(encodePath(`${clash.collectionPath}${clash.existingName}`)),
+      });
       if (internal) {
         this.options.logger.error({ err: error, requestId: request.requestId }, 'request failed');
       } else if (response.status === 503) {

@@ -10,6 +10,13 @@ import type { Occurrence, QueryOptions, TimeRange } from './types.ts';
 export { toUtcMs } from './occurrence-time.ts';
 
 const DAY_MS = 86_400_000;
+const HOUR_MS = 3_600_000;
+
+/** Whether every RRULE of the component repeats more often than daily. */
+function isSubDaily(master: ICAL.Component): boolean {
+  const rules = master.getAllProperties('rrule').map((p) => p.getFirstValue());
+  return rules.length > 0 && rules.every((r) => r instanceof ICAL.Recur && (r.freq === 'SECONDLY' || r.freq === 'MINUTELY' || r.freq === 'HOURLY'));
+}
 
 export interface ExpansionResult {
   readonly occurrences: Occurrence[];
@@ -89,9 +96,11 @@ export function expandOccurrences(vcalendar: ICAL.Component, range: TimeRange, o
       }
       continue;
     }
-    // Rule instances starting before this cannot reach the range (two days of slack for DST and nominal days).
+    // Rule instances starting before this cannot reach the range: their length plus slack for DST and
+    // nominal days — two days, or two hours for sub-daily rules, whose instances are exact durations
+    // (a day of slack would cost a SECONDLY rule 86,400 iterations and hit the cap).
     const first = instanceShape(master, dtstart, zone);
-    const reach = first.endMs - first.startMs + 2 * DAY_MS;
+    const reach = first.endMs - first.startMs + (isSubDaily(master) ? 2 * HOUR_MS : 2 * DAY_MS);
     const notBefore = range.start !== null && Number.isFinite(reach) ? range.start - reach : undefined;
     const set = recurrenceSet(master, zone, notBefore === undefined ? { maxIterations: maxInstances } : { maxIterations: maxInstances, notBefore });
     const end = range.end ?? Infinity;

@@ -131,7 +131,7 @@ export function runStoreConformance(backend: string, create: () => Promise<Store
         await store.putObject({ collectionId: calendar.id, name: 'one.ics', body: bytes('x'), contentType: 'text/calendar', metadata: { uid: 'same' } });
         await assert.rejects(
           store.putObject({ collectionId: calendar.id, name: 'two.ics', body: bytes('y'), contentType: 'text/calendar', metadata: { uid: 'same' } }),
-          (error: unknown) => error instanceof UidConflict && error.existingName === 'one.ics',
+          (error: unknown) => error instanceof UidConflict && error.existingName === 'one.ics' && error.collectionPath === '/calendars/alice/default/' && error.collectionKind === 'calendar',
         );
         assert.equal((await store.listMembers(calendar.id)).objects.length, 1);
       }));

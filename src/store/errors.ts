@@ -33,9 +33,14 @@ export class EtagMismatch extends StoreError {
 export class UidConflict extends StoreError {
   override readonly name = 'UidConflict';
   readonly existingName: string;
-  constructor(existingName: string) {
+  /** The collection holding both objects: its path and kind pick the protocol's precondition. */
+  readonly collectionPath: string;
+  readonly collectionKind: string;
+  constructor(existingName: string, collectionPath: string, collectionKind: string) {
     super(`UID already used by ${existingName}`);
     this.existingName = existingName;
+    this.collectionPath = collectionPath;
+    this.collectionKind = collectionKind;
   }
 }
 

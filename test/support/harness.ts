@@ -122,7 +122,14 @@ export function propfindBody(...names: ClarkName[]): string {
   return `<?xml version="1.0" encoding="utf-8"?><D:propfind xmlns:D="DAV:"${declarations}><D:prop>${parts.join('')}</D:prop></D:propfind>`;
 }
 
+/** The precondition elements of a DAV:error body (the server's human-readable message left out). */
 export function errorConditions(text: string): ClarkName[] {
   const root = parseXml(text);
-  return childElements(root).map((e) => e.name);
+  return childElements(root).map((e) => e.name).filter((name) => name !== '{http://almanac.invalid/ns}message');
+}
+
+/** The human-readable reason the server put into a DAV:error body. */
+export function errorMessage(text: string): string | undefined {
+  const message = childElements(parseXml(text)).find((e) => e.name === '{http://almanac.invalid/ns}message');
+  return message === undefined ? undefined : textContent(message);
 }

@@ -54,6 +54,13 @@ export async function copyOrMove(context: RequestContext, resource: Resource | n
     if (destination.parent.id === resource.collection.id && destination.name === resource.object.name) {
       throw new DavError(403, 'The source and destination are the same.');
     }
+    // The destination's rules apply as to a PUT (RFC 4791 §5.3.2.1 names COPY and MOVE too).
+    const hook = context.registry.writeHook(destination.parent.kind);
+    if (hook !== undefined) {
+      const source = await context.store.getObjectWithBody(resource.collection.id, resource.object.name);
+      if (source === null) throw new DavError(404, 'Not found.');
+      await hook(context, destination.parent, { name: destination.name, body: source.body, contentType: source.contentType });
+    }
     ({ created } = isMove
       ? await context.store.moveObject(resource.collection.id, resource.object.name, to)
       : await context.store.copyObject(resource.collection.id, resource.object.name, to));

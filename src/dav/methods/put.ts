@@ -1,7 +1,6 @@
 // PUT (RFC 9110 §9.3.4, RFC 4918 §9.7): stores the body byte for byte; the collection kind's write
 // hook (CalDAV, CardDAV) validates it and extracts metadata first. Preconditions are evaluated here
 // and re-checked by the store inside the write transaction (compare-and-swap on the ETag).
-import { UidConflict } from '../../store/errors.ts';
 import { DavError } from '../errors.ts';
 import { encodePath, parseTarget } from '../paths.ts';
 import type { RequestContext } from '../plugin.ts';
@@ -25,29 +24,22 @@ export async function put(context: RequestContext, resource: Resource | null): P
   if (parent === null || name === undefined || segments.length < 3) throw new DavError(409, 'The parent collection does not exist.');
   if (!OBJECT_HOLDERS.has(parent.kind)) throw new DavError(403, 'This collection holds collections, not objects.');
   const body = context.request.body;
-  if (body.byteLength > context.settings.maxResourceSize) throw new DavError(413, 'The resource is larger than the server accepts.');
+  const hook = context.registry.writeHook(parent.kind);
+  // Protocol hooks refuse oversized bodies with their own precondition (C:/CR:max-resource-size).
+  if (hook === undefined && body.byteLength > context.settings.maxResourceSize) throw new DavError(413, 'The resource is larger than the server accepts.');
 
   const expectation = checkPreconditions(context.request, resource?.kind === 'object' ? resource.object.etag : undefined);
   const contentType = header(context.request, 'content-type');
-  const hook = context.registry.writeHook(parent.kind);
   const metadata = hook === undefined ? {} : await hook(context, parent, { name, body, contentType });
-  try {
-    const { created, object } = await context.store.putObject({
-      collectionId: parent.id,
-      name,
-      body,
-      contentType: contentType ?? 'application/octet-stream',
-      metadata,
-      expect: expectation,
-    });
-    const headers: Record<string, string> = { ETag: object.etag, 'Content-Length': '0' };
-    if (created) headers.Location = encodePath(`${parent.path}${name}`);
-    return emptyResponse(created ? 201 : 204, headers);
-  } catch (error) {
-    if (error instanceof UidConflict) {
-      const render = context.registry.uidConflict(parent.kind);
-      if (render !== undefined) throw render(encodePath(`${parent.path}${error.existingName}`));
-    }
-    throw error;
-  }
+  const { created, object } = await context.store.putObject({
+    collectionId: parent.id,
+    name,
+    body,
+    contentType: contentType ?? 'application/octet-stream',
+    metadata,
+    expect: expectation,
+  });
+  const headers: Record<string, string> = { ETag: object.etag, 'Content-Length': '0' };
+  if (created) headers.Location = encodePath(`${parent.path}${name}`);
+  return emptyResponse(created ? 201 : 204, headers);
 }

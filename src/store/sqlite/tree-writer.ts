@@ -127,7 +127,10 @@ export class TreeWriter {
     const clash = this.q.first(
       this.k.selectFrom('objects').select('name').where('collection_id', '=', collectionId).where('uid', '=', uid).where('name', '!=', ownName),
     );
-    if (clash !== undefined) throw new UidConflict(clash.name);
+    if (clash !== undefined) {
+      const collection = this.collection(collectionId);
+      throw new UidConflict(clash.name, collection.path, collection.kind);
+    }
   }
 
   // ---- collections ----------------------------------------------------------------------------

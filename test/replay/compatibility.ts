@@ -1,0 +1,155 @@
+// Runs client lifecycles against a real server process and renders the client × step matrix of
+// docs/compatibility.md; shared by the replay test (which never writes docs/) and publish.ts.
+import { runCli, startServerProcess, type ServerProcess } from '../support/server-process.ts';
+import { davx5 } from './clients/davx5.ts';
+import { evolution } from './clients/evolution.ts';
+import { iosMacos } from './clients/ios-macos.ts';
+import { thunderbird } from './clients/thunderbird.ts';
+import { vdirsyncer } from './clients/vdirsyncer.ts';
+import type { ClientLifecycle, Step } from './lifecycle.ts';
+import { ClientSession } from './session.ts';
+
+export const LIFECYCLES: readonly ClientLifecycle[] = [iosMacos, davx5, thunderbird, evolution, vdirsyncer];
+
+export interface StepResult {
+  readonly step: Step;
+  readonly ok: boolean;
+  /** First line of the failure, for the matrix. */
+  readonly error: string | undefined;
+  readonly ms: number;
+}
+
+export interface ClientRun {
+  readonly lifecycle: ClientLifecycle;
+  readonly results: readonly StepResult[];
+}
+
+export interface RunningClient {
+  readonly server: ServerProcess;
+  readonly session: ClientSession;
+  stop(): Promise<void>;
+}
+
+/**
+ * A fresh server process, the client's account added through the CLI while it runs (with the e-mail
+ * address and display name a real account has), and a session holding what the user typed.
+ */
+export async function startClient(lifecycle: ClientLifecycle): Promise<RunningClient> {
+  const server = await startServerProcess([]);
+  const added = await runCli(
+    ['user', 'add', lifecycle.user, '--email', `${lifecycle.user}@example.org`, '--display-name', lifecycle.displayName, '--password-stdin', '--data', server.dataDir],
+    `${lifecycle.password}\n`,
+  );
+  if (added.code !== 0) {
+    await server.stop();
+    throw new Error(`user add ${lifecycle.user} failed: ${added.stderr}`);
+  }
+  const session = new ClientSession(server.url, lifecycle.user, lifecycle.password, { ...lifecycle.initialContext });
+  return {
+    server,
+    session,
+    async stop() {
+      session.close();
+      await server.stop();
+    },
+  };
+}
+
+export async function runStep(step: Step, session: ClientSession, server: ServerProcess): Promise<StepResult> {
+  const started = performance.now();
+  try {
+    await step.run(session, server);
+    return { step, ok: true, error: undefined, ms: performance.now() - started };
+  } catch (error) {
+    const message = error instanceof Error ? error.message : String(error);
+    return { step, ok: false, error: message.split('\n')[0] ?? message, ms: performance.now() - started };
+  }
+}
+
+/** Runs every step in order; a failed step does not stop the lifecycle (later ones report what they can). */
+export async function runLifecycle(lifecycle: ClientLifecycle): Promise<ClientRun> {
+  const running = await startClient(lifecycle);
+  try {
+    const results: StepResult[] = [];
+    for (const step of lifecycle.steps) results.push(await runStep(step, running.session, running.server));
+    return { lifecycle, results };
+  } finally {
+    await running.stop();
+  }
+}
+
+export async function runAll(lifecycles: readonly ClientLifecycle[] = LIFECYCLES): Promise<ClientRun[]> {
+  return Promise.all(lifecycles.map((lifecycle) => runLifecycle(lifecycle)));
+}
+
+function cell(text: string): string {
+  return text.replace(/\|/gu, '\\|').replace(/\r?\n/gu, ' ');
+}
+
+function fileCell(step: Step): string {
+  if (step.files.length === 0) return '(README-described request)';
+  return [...new Set(step.files)].map((file) => `\`${file.slice(file.indexOf('/') + 1).replace(/\.http$/u, '')}\``).join(', ');
+}
+
+export function renderCompatibility(runs: readonly ClientRun[], date: Date): string {
+  const day = date.toISOString().slice(0, 10);
+  const lines: string[] = [
+    '# Client compatibility',
+    '',
+    `Generated on ${day} by \`npx node test/replay/publish.ts\`; do not edit by hand.`,
+    '',
+    'Each client’s lifecycle is replayed, in the client’s own order, against a real `almanac serve` process on SQLite:',
+    'the request files in `test/fixtures/client-traces/` (provenance in its README.md) are sent byte for byte, with',
+    'placeholders such as `{calendar}`, `{etag}` and `{sync-token}` filled from the server’s earlier answers.',
+    'Every step asserts what that client relies on. The same steps run in CI as `test/replay/replay.test.ts`.',
+    'Request files are named without `.http` under `test/fixtures/client-traces/<client>/`; a step may also send a variant the',
+    'fixtures README describes (a kept token inside `<sync-token>`, If-Match instead of If-None-Match, a one-href multiget),',
+    'and "(README-described request)" marks a step made only of such requests. Realistic iCalendar/vCard bodies replace the',
+    'illustrative (RECON) payloads where a step needs particular data, such as an event inside a query’s time-range.',
+    'Steps in the "trouble" phase replay a client while another process holds the store’s write lock.',
+    'A "known gap" is a check of something Almanac does not offer yet and the client copes without; it does not fail CI.',
+    '',
+    '## Summary',
+    '',
+    '| Client | Traces represent | Steps passed | Result |',
+    '|---|---|---|---|',
+  ];
+  for (const run of runs) {
+    const passed = run.results.filter((r) => r.ok).length;
+    const gaps = run.results.filter((r) => !r.ok && r.step.gap !== undefined).length;
+    const failing = run.results.length - passed - gaps;
+    const verdict = failing > 0 ? `**${failing} failing**` : gaps > 0 ? `works; ${gaps} known gap${gaps > 1 ? 's' : ''}` : 'works';
+    lines.push(`| ${cell(run.lifecycle.name)} | ${cell(run.lifecycle.represents)} | ${passed} / ${run.results.length} | ${verdict} |`);
+  }
+  for (const run of runs) {
+    lines.push('', `## ${run.lifecycle.name}`, '', '| # | Phase | Step | Request files | Checks | Result |', '|---|---|---|---|---|---|');
+    run.results.forEach((result, index) => {
+      const verdict = result.ok
+        ? result.step.gap === undefined
+          ? 'pass'
+          : 'pass (gap closed: drop the marker)'
+        : result.step.gap === undefined
+          ? `**FAIL**: ${cell(result.error ?? '')}`
+          : `known gap: ${cell(result.step.gap)}`;
+      lines.push(`| ${index + 1} | ${result.step.phase} | ${cell(result.step.title)} | ${fileCell(result.step)} | ${cell(result.step.checks)} | ${verdict} |`);
+    });
+    if (run.lifecycle.quirks.length > 0) {
+      lines.push('', 'Known quirks Almanac accommodates:', '');
+      for (const quirk of run.lifecycle.quirks) lines.push(`- ${quirk.quirk}. ${quirk.accommodation}`);
+    }
+  }
+  lines.push('', '## Not covered yet', '');
+  for (const item of NOT_COVERED) lines.push(`- ${item}`);
+  lines.push('');
+  return lines.join('\n');
+}
+
+/** What the replay cannot check today, and why: kept next to the matrix so its absence is visible. */
+const NOT_COVERED: readonly string[] = [
+  '**A maintenance or migration mode.** The "trouble" steps hold the SQLite write lock from a second process (what a migration, a backup or a CLI run looks like to the server) and check that writes get 503 + Retry-After and reads never report removals. Almanac has no explicit maintenance or migration mode yet; when it gets one, replay the same checks against it (no client may be told 404/410, which DAVx⁵, Thunderbird and vdirsyncer turn into deletions).',
+  '**Scheduling (RFC 6638).** No Schedule-Tag, schedule-inbox-URL or schedule-outbox-URL; iOS `If-Schedule-Tag-Match` (15) is only checked to be harmless. Thunderbird scheduling (POST to the outbox) and free-busy are not in the traces.',
+  '**Principal search.** `principal-search-property-set` (iOS setup step 4) and `principal-property-search` (a Thunderbird fallback) are not in the traces; the principal currently advertises an empty supported-report-set.',
+  '**WebDAV-Push.** DAVx⁵ asks `transports`/`topic`; they are answered 404, so DAVx⁵ polls.',
+  '**Apple address book multiget and vCard PUT.** No public trace exists (see the fixtures README).',
+  '**PostgreSQL.** The matrix is produced on SQLite; it is to be repeated on PostgreSQL once that store exists.',
+];
