@@ -6,6 +6,7 @@ import { registerAppPasswordCommands } from './app-password-commands.ts';
 import { registerBackupCommands } from './backup-commands.ts';
 import { EXIT_CODE_HELP, ExitCode } from './exit-codes.ts';
 import { processIo, type CliIoOverrides } from './io.ts';
+import { registerMigrateCommands } from './migrate-commands.ts';
 import { guarded, reportFailure } from './run.ts';
 import { registerServe } from './serve.ts';
 import { registerUserCommands } from './user-commands.ts';
@@ -37,6 +38,7 @@ export async function main(argv: readonly string[], overrides: CliIoOverrides = 
   registerUserCommands(program, io, run);
   registerAppPasswordCommands(program, io, run);
   registerBackupCommands(program, io, run);
+  registerMigrateCommands(program, io, run);
 
   try {
     await program.parseAsync([...argv]);

@@ -1,0 +1,47 @@
+// `almanac migrate …`: the schema migration commands. Today `migrate lint`, which checks this
+// release's SQLite migrations against the rules of their phase; status, pause, resume and rehearse
+// join the same group later. Lint opens no store: it imports the release lint and the migration list.
+import type { Command } from 'commander';
+import { lintMigrations, type LintFinding } from '../release/migration-lint.ts';
+import type { SqliteMigration } from '../store/sqlite/migrator.ts';
+import { SQLITE_MIGRATIONS } from '../store/sqlite/migrations/index.ts';
+import { CliError, ExitCode } from './exit-codes.ts';
+import { json } from './format.ts';
+import type { CliIo } from './io.ts';
+import type { Run } from './run.ts';
+
+/** The migration's file name without extension, e.g. 0002-object-time-index. */
+function migrationFile(finding: Pick<LintFinding, 'version' | 'name'>): string {
+  return `${String(finding.version).padStart(4, '0')}-${finding.name}`;
+}
+
+const plural = (count: number, word: string): string => `${count} ${word}${count === 1 ? '' : 's'}`;
+
+/** Prints the findings; exit 0 when none is an error, otherwise throws a CliError with exit 2. */
+export function migrateLint(options: { readonly json?: boolean }, io: CliIo, migrations: readonly SqliteMigration[] = SQLITE_MIGRATIONS): number {
+  const findings = lintMigrations(migrations);
+  const errors = findings.filter((finding) => finding.severity === 'error').length;
+  const warnings = findings.length - errors;
+  if (options.json === true) {
+    io.stdout(json(findings.map((finding) => ({ file: migrationFile(finding), ...finding }))));
+  } else {
+    for (const finding of findings) {
+      io.stdout(`${migrationFile(finding)}:${finding.line}  ${finding.severity}  ${finding.rule}\n  ${finding.statement}\n  ${finding.message}\n\n`);
+    }
+    io.stderr(`${plural(migrations.length, 'migration')} linted: ${plural(errors, 'error')}, ${plural(warnings, 'warning')}\n`);
+  }
+  if (errors > 0) {
+    throw new CliError(ExitCode.usage, `${plural(errors, 'migration statement')} unsafe in ${errors === 1 ? 'its' : 'their'} phase; fix ${errors === 1 ? 'it' : 'them'} before releasing`);
+  }
+  return ExitCode.ok;
+}
+
+export function registerMigrateCommands(program: Command, io: CliIo, run: Run): void {
+  const migrate = program.command('migrate').description('inspect schema migrations');
+
+  migrate
+    .command('lint')
+    .description("check this release's migrations for statements unsafe in their phase (exit 2 on errors)")
+    .option('--json', 'print the findings as a JSON array')
+    .action((options: { json?: boolean }) => run(() => Promise.resolve(migrateLint(options, io))));
+}
