@@ -4,6 +4,7 @@ import { readFileSync } from 'node:fs';
 import { Command, CommanderError } from 'commander';
 import { registerAppPasswordCommands } from './app-password-commands.ts';
 import { registerBackupCommands } from './backup-commands.ts';
+import { registerReleaseCommands } from './release-commands.ts';
 import { EXIT_CODE_HELP, ExitCode } from './exit-codes.ts';
 import { processIo, type CliIoOverrides } from './io.ts';
 import { registerMigrateCommands } from './migrate-commands.ts';
@@ -38,6 +39,7 @@ export async function main(argv: readonly string[], overrides: CliIoOverrides = 
   registerUserCommands(program, io, run);
   registerAppPasswordCommands(program, io, run);
   registerBackupCommands(program, io, run);
+  registerReleaseCommands(program, io, run);
   registerMigrateCommands(program, io, run);
 
   try {

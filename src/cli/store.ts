@@ -3,6 +3,7 @@
 // so a --database option (PostgreSQL) only has to be added here and in the shared options.
 import { loadConfig, type Config } from '../config/config.ts';
 import { StoreUnavailable } from '../store/errors.ts';
+import { currentReleaseIdentity } from '../release/identity.ts';
 import { SqliteStore } from '../store/sqlite/sqlite-store.ts';
 import type { Store } from '../store/store.ts';
 import type { CliIo } from './io.ts';
@@ -19,7 +20,7 @@ export function storeConfig(options: StoreOptions, io: CliIo): Config {
 
 export function openStore(config: Config): Store {
   try {
-    return SqliteStore.open({ dataDir: config.data });
+    return SqliteStore.open({ dataDir: config.data, release: currentReleaseIdentity() });
   } catch (error) {
     if (error instanceof StoreUnavailable) throw error;
     throw new StoreUnavailable(`cannot open the store in ${config.data}: ${(error as Error).message}`, 1, { cause: error });

@@ -13,6 +13,7 @@ import { claimDataDir } from '../store/sqlite/data-dir.ts';
 import { SqliteStore } from '../store/sqlite/sqlite-store.ts';
 import { startChangePruner } from '../sync/pruner.ts';
 import { syncPlugin } from '../sync/plugin.ts';
+import { currentReleaseIdentity } from '../release/identity.ts';
 import type { Store } from '../store/store.ts';
 import { HttpFrontend } from './http-server.ts';
 import { HttpMetrics } from './metrics.ts';
@@ -24,6 +25,25 @@ export interface RunningAlmanac {
   readonly logger: Logger;
   /** Graceful stop: drain requests, then close the store. */
   stop(): Promise<void>;
+}
+
+export class UnexpectedRelease extends Error {
+  override readonly name = 'UnexpectedRelease';
+}
+
+function approvalHint(): string {
+  const { version } = currentReleaseIdentity();
+  return `If this release is intended, rehearse it and approve it: almanac release expect ${version} --approved-by NAME`;
+}
+
+/** DESIGN.md §6: an unexpected release says so loudly and keeps saying it, every minute. */
+function raiseReleaseAlarm(reason: string, logger: Logger, metrics: HttpMetrics): NodeJS.Timeout {
+  metrics.unexpectedRelease.set(1);
+  const shout = (): void => logger.fatal({ alarm: 'unexpected-release', reason }, `UNEXPECTED RELEASE: ${reason}. No schema change was made; serving on the existing schema. ${approvalHint()}`);
+  shout();
+  const timer = setInterval(shout, 60_000);
+  timer.unref();
+  return timer;
 }
 
 export function createLogger(config: Pick<Config, 'logLevel'>, destination?: pino.DestinationStream): Logger {
@@ -46,13 +66,22 @@ export async function startAlmanac(config: Config, logger: Logger = createLogger
   const release = claimDataDir(config.data);
   let store: SqliteStore;
   try {
-    store = SqliteStore.open({ dataDir: config.data });
+    store = SqliteStore.open({ dataDir: config.data, release: currentReleaseIdentity() });
   } catch (error) {
     release();
     throw error;
   }
+  const guard = store.releaseGuard();
+  if (!guard.canServe) {
+    // Not ready means never binding the port, so the node already serving keeps all the traffic.
+    await store.close();
+    release();
+    throw new UnexpectedRelease(`${guard.unexpected ?? 'unexpected release'}; the schema (version ${guard.schemaVersion}) is too old for this release, which may run no DDL. ${approvalHint()}`);
+  }
   const dav = buildDavServer(store, config, logger);
-  const frontend = new HttpFrontend(config, { dav, store, logger, metrics: new HttpMetrics() });
+  const metrics = new HttpMetrics();
+  const frontend = new HttpFrontend(config, { dav, store, logger, metrics });
+  const alarm = guard.unexpected === undefined ? undefined : raiseReleaseAlarm(guard.unexpected, logger, metrics);
   let address;
   try {
     address = await frontend.listen();
@@ -69,6 +98,7 @@ export async function startAlmanac(config: Config, logger: Logger = createLogger
     dav,
     logger,
     stop: async () => {
+      if (alarm !== undefined) clearInterval(alarm);
       pruner.stop();
       await frontend.drain(config.shutdownGraceMs);
       await pruner.idle();

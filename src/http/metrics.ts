@@ -1,12 +1,13 @@
 // Prometheus metrics for the HTTP front end: requests by method and status, a latency histogram,
 // and the count of 503 answers given because the store could not answer completely.
-import { Counter, Histogram, Registry, collectDefaultMetrics } from 'prom-client';
+import { Counter, Gauge, Histogram, Registry, collectDefaultMetrics } from 'prom-client';
 
 export class HttpMetrics {
   readonly registry = new Registry();
   readonly requests: Counter<'method' | 'status'>;
   readonly latency: Histogram<'method'>;
   readonly unavailable: Counter;
+  readonly unexpectedRelease: Gauge;
 
   constructor() {
     collectDefaultMetrics({ register: this.registry, prefix: 'almanac_' });
@@ -21,6 +22,11 @@ export class HttpMetrics {
       help: 'Time from request start to the last byte of the answer',
       labelNames: ['method'],
       buckets: [0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10],
+      registers: [this.registry],
+    });
+    this.unexpectedRelease = new Gauge({
+      name: 'almanac_release_unexpected',
+      help: '1 while this node runs a release the database does not expect (it made no schema change)',
       registers: [this.registry],
     });
     this.unavailable = new Counter({

@@ -35,7 +35,16 @@ import type {
   UserRecord,
 } from '../types.ts';
 import { applyMigrations, planMigrations, readAppliedMigrations, type SqliteMigration } from './migrator.ts';
-import { SQLITE_MIGRATIONS } from './migrations/index.ts';
+import { MINIMUM_SCHEMA_VERSION, SQLITE_MIGRATIONS } from './migrations/index.ts';
+import {
+  currentRelease,
+  listExpectations,
+  recordCurrentRelease,
+  recordExpectation,
+  unexpectedBecause,
+  type ReleaseExpectation,
+  type ReleaseIdentity,
+} from './release-state.ts';
 import { queryBuilder, SqliteRunner } from './query.ts';
 import { COLLECTION_COLUMNS, lastSegment, OBJECT_COLUMNS, toCollection, toObject, toUser, USER_COLUMNS, type CollectionRow, type ObjectRow } from './rows.ts';
 import type { SqliteDatabase } from './schema.ts';
@@ -47,7 +56,24 @@ export interface SqliteStoreOptions {
   /** How long a write may wait for another process's lock before the request gets 503. */
   readonly lockBudgetMs?: number;
   readonly migrations?: readonly SqliteMigration[];
+  /**
+   * The running release. With it, schema changes run only for an expected release (or into an empty
+   * database); without it (tests, tools on their own files) pending migrations always run.
+   */
+  readonly release?: ReleaseIdentity;
+  /** The oldest schema version this code can serve on when it may not migrate. */
+  readonly minimumSchemaVersion?: number;
   readonly now?: () => number;
+}
+
+/** The outcome of the start-up comparison between this release and the database. */
+export interface ReleaseGuardState {
+  /** Undefined when the release may run; otherwise what is unexpected about it. */
+  readonly unexpected: string | undefined;
+  readonly schemaVersion: number;
+  /** Whether this code can serve on the schema it found. */
+  readonly canServe: boolean;
+  readonly pending: readonly number[];
 }
 
 export const DATABASE_FILE = 'almanac.sqlite3';
@@ -67,6 +93,7 @@ export class SqliteStore implements Store {
   private readonly migrations: readonly SqliteMigration[];
   private readonly now: () => number;
   private cachedEpoch: string | undefined;
+  private guard: ReleaseGuardState = { unexpected: undefined, schemaVersion: 0, canServe: true, pending: [] };
 
   private constructor(db: Database.Database, options: SqliteStoreOptions) {
     this.db = db;
@@ -88,15 +115,15 @@ export class SqliteStore implements Store {
     // A few milliseconds only: better-sqlite3 blocks the event loop while it waits.
     db.pragma('busy_timeout = 5');
     const store = new SqliteStore(db, options);
-    store.migrateWithRetry();
+    store.migrateWithRetry(options);
     return store;
   }
 
-  private migrateWithRetry(): void {
+  private migrateWithRetry(options: SqliteStoreOptions): void {
     // Startup is the one place a blocking wait is acceptable: nothing is being served yet.
     this.db.pragma('busy_timeout = 5000');
     try {
-      applyMigrations(this.db, this.migrations, this.now);
+      this.guard = this.guardedMigrate(options);
       const existing = this.db.prepare("SELECT value FROM store_meta WHERE key = 'epoch'").get() as { value: string } | undefined;
       if (existing === undefined) {
         this.db.prepare("INSERT OR IGNORE INTO store_meta (key, value) VALUES ('epoch', ?)").run(randomUUID());
@@ -104,6 +131,62 @@ export class SqliteStore implements Store {
     } finally {
       this.db.pragma('busy_timeout = 5');
     }
+  }
+
+  /**
+   * DESIGN.md §6: compare this release with what the database expects before any DDL. An empty
+   * database gets the full schema; an expected release runs its pending expand migrations; anything
+   * else runs no DDL at all and serves on the schema it finds if that schema is new enough.
+   */
+  private guardedMigrate(options: SqliteStoreOptions): ReleaseGuardState {
+    const release = options.release;
+    const applied = readAppliedMigrations(this.db);
+    const { pending } = planMigrations(applied, this.migrations);
+    if (release === undefined || applied.length === 0) {
+      applyMigrations(this.db, this.migrations, this.now);
+      if (release !== undefined) recordCurrentRelease(this.db, release);
+      return { unexpected: undefined, schemaVersion: this.schemaVersion(), canServe: true, pending: [] };
+    }
+    // The release that last ran here is expected by definition; any other needs an operator's record.
+    const current = currentRelease(this.db);
+    const isCurrent = current !== undefined && current.version === release.version && current.migrationHash === release.migrationHash;
+    const unexpected = isCurrent ? undefined : unexpectedBecause(this.db, release, this.now());
+    if (unexpected === undefined) {
+      // Only expand runs at start: backfill and contract are explicit, rehearsed operator steps.
+      applyMigrations(this.db, this.migrations.filter((m) => m.phase === 'expand' || !pending.includes(m)), this.now);
+      recordCurrentRelease(this.db, release);
+      const remaining = planMigrations(readAppliedMigrations(this.db), this.migrations).pending;
+      return { unexpected: undefined, schemaVersion: this.schemaVersion(), canServe: true, pending: remaining.map((m) => m.version) };
+    }
+    const schemaVersion = this.schemaVersion();
+    return {
+      unexpected,
+      schemaVersion,
+      canServe: schemaVersion >= (options.minimumSchemaVersion ?? MINIMUM_SCHEMA_VERSION),
+      pending: pending.map((m) => m.version),
+    };
+  }
+
+  private schemaVersion(): number {
+    return Math.max(0, ...readAppliedMigrations(this.db).map((m) => m.version));
+  }
+
+  releaseGuard(): ReleaseGuardState {
+    return this.guard;
+  }
+
+  releaseRecords(): { current: ReleaseIdentity | undefined; expectations: ReleaseExpectation[]; applied: number[]; pending: number[] } {
+    const applied = readAppliedMigrations(this.db);
+    return {
+      current: currentRelease(this.db),
+      expectations: listExpectations(this.db),
+      applied: applied.map((m) => m.version),
+      pending: planMigrations(applied, this.migrations).pending.map((m) => m.version),
+    };
+  }
+
+  expectRelease(expectation: ReleaseExpectation): void {
+    this.db.transaction(() => recordExpectation(this.db, expectation)).immediate();
   }
 
   close(): Promise<void> {
@@ -140,12 +223,12 @@ export class SqliteStore implements Store {
 
   readiness(): Promise<ReadinessReport> {
     return this.read(() => {
-      const applied = readAppliedMigrations(this.db);
-      const schemaVersion = Math.max(0, ...applied.map((m) => m.version));
-      const { pending } = planMigrations(applied, this.migrations);
-      if (pending.length > 0) {
-        return { ready: false, reason: `schema is missing migrations ${pending.map((m) => m.version).join(', ')}`, schemaVersion };
+      const schemaVersion = this.schemaVersion();
+      const guard = this.guard;
+      if (!guard.canServe) {
+        return { ready: false, reason: `${guard.unexpected ?? 'unexpected release'}; schema ${schemaVersion} is too old for this code and no DDL may run`, schemaVersion };
       }
+      if (guard.unexpected !== undefined) return { ready: true, reason: `serving on schema ${schemaVersion} without migrating: ${guard.unexpected}`, schemaVersion };
       return { ready: true, reason: 'ok', schemaVersion };
     });
   }

@@ -6,5 +6,13 @@ import { migration as objectTimeIndex } from './0002-object-time-index.ts';
 import { migration as syncHorizon } from './0003-sync-horizon.ts';
 import { migration as searchIndex } from './0004-search-index.ts';
 import { migration as changeLogIndexes } from './0005-change-log-indexes.ts';
+import { migration as releaseExpectations } from './0006-release-expectations.ts';
 
-export const SQLITE_MIGRATIONS: readonly SqliteMigration[] = [initial, objectTimeIndex, syncHorizon, searchIndex, changeLogIndexes];
+/**
+ * The oldest schema this release can serve on (DESIGN.md §5.5): a node whose release was not
+ * expected runs no DDL and keeps serving as long as the database has at least this version.
+ * Raise it only when code starts to need a newer migration, and never past the previous release's.
+ */
+export const MINIMUM_SCHEMA_VERSION = 4;
+
+export const SQLITE_MIGRATIONS: readonly SqliteMigration[] = [initial, objectTimeIndex, syncHorizon, searchIndex, changeLogIndexes, releaseExpectations];

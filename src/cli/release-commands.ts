@@ -1,0 +1,102 @@
+// `almanac release expect` records that a release may run against this database (with its migration
+// set's hash, a time window and who approved it); `almanac release status` shows what the database
+// expects, what last ran, and the schema — with a banner when this binary is not expected.
+import type { Command } from 'commander';
+import { currentReleaseIdentity } from '../release/identity.ts';
+import { SqliteStore } from '../store/sqlite/sqlite-store.ts';
+import { CliError, ExitCode } from './exit-codes.ts';
+import { isoTime, json } from './format.ts';
+import type { CliIo } from './io.ts';
+import { addStoreOptions, type Run } from './run.ts';
+import { withStore, type StoreOptions } from './store.ts';
+
+interface ExpectOptions extends StoreOptions {
+  readonly approvedBy: string;
+  readonly reason?: string;
+  readonly window?: string;
+  readonly migrationHash?: string;
+}
+
+function parseWindow(window: string | undefined): { from: number | null; until: number | null } {
+  if (window === undefined) return { from: null, until: null };
+  const [from, until, extra] = window.split('/');
+  const parse = (text: string | undefined): number | null => {
+    if (text === undefined || text === '') return null;
+    const ms = Date.parse(text);
+    if (Number.isNaN(ms)) throw new CliError(ExitCode.usage, `--window: "${text}" is not a date-time (use ISO 8601, e.g. 2026-12-01T22:00Z)`);
+    return ms;
+  };
+  if (extra !== undefined) throw new CliError(ExitCode.usage, '--window takes FROM/UNTIL');
+  const range = { from: parse(from), until: parse(until) };
+  if (range.from !== null && range.until !== null && range.until <= range.from) throw new CliError(ExitCode.usage, '--window: UNTIL must be after FROM');
+  return range;
+}
+
+export async function releaseExpect(version: string, options: ExpectOptions, io: CliIo): Promise<number> {
+  const own = currentReleaseIdentity();
+  if (version !== own.version && options.migrationHash === undefined) {
+    throw new CliError(ExitCode.usage, `this is almanac ${own.version}; to approve ${version}, run its own \`almanac release expect\` or pass --migration-hash`);
+  }
+  if (options.approvedBy.trim() === '') throw new CliError(ExitCode.usage, '--approved-by needs a name');
+  const window = parseWindow(options.window);
+  const migrationHash = options.migrationHash ?? own.migrationHash;
+  await withStore(options, io, (store) => {
+    if (!(store instanceof SqliteStore)) throw new CliError(ExitCode.usage, 'release records are kept in SQLite stores only for now');
+    store.expectRelease({
+      version,
+      migrationHash,
+      windowFrom: window.from,
+      windowUntil: window.until,
+      approvedBy: options.approvedBy.trim(),
+      reason: options.reason ?? null,
+      createdAt: Date.now(),
+    });
+    return Promise.resolve();
+  });
+  io.stdout(`release ${version} (migrations ${migrationHash.slice(0, 12)}) is now expected${options.window === undefined ? '' : ` during ${options.window}`}\n`);
+  return ExitCode.ok;
+}
+
+export async function releaseStatus(options: StoreOptions & { readonly json?: boolean }, io: CliIo): Promise<number> {
+  const own = currentReleaseIdentity();
+  const status = await withStore(options, io, (store) => {
+    if (!(store instanceof SqliteStore)) throw new CliError(ExitCode.usage, 'release records are kept in SQLite stores only for now');
+    return Promise.resolve({ ...store.releaseRecords(), guard: store.releaseGuard() });
+  });
+  if (options.json === true) {
+    io.stdout(json({ binary: own, ...status }));
+    return ExitCode.ok;
+  }
+  const lines: string[] = [];
+  if (status.guard.unexpected !== undefined) {
+    lines.push('!!! UNEXPECTED RELEASE !!!', `!!! ${status.guard.unexpected}; no schema change was made.`, `!!! approve it with: almanac release expect ${own.version} --approved-by NAME`, '');
+  }
+  lines.push(`this binary:      almanac ${own.version} (migrations ${own.migrationHash.slice(0, 12)})`);
+  lines.push(`database release: ${status.current === undefined ? 'unknown' : `${status.current.version} (migrations ${status.current.migrationHash.slice(0, 12)})`}`);
+  lines.push(`schema:           migrations ${status.applied.join(', ') || 'none'} applied; pending: ${status.pending.join(', ') || 'none'}`);
+  lines.push('expected releases:');
+  if (status.expectations.length === 0) lines.push('  (none)');
+  for (const e of status.expectations) {
+    const window = e.windowFrom === null && e.windowUntil === null ? 'any time' : `${e.windowFrom === null ? '…' : isoTime(e.windowFrom)} – ${e.windowUntil === null ? '…' : isoTime(e.windowUntil)}`;
+    lines.push(`  ${e.version} (migrations ${e.migrationHash.slice(0, 12)}), ${window}, approved by ${e.approvedBy} at ${isoTime(e.createdAt)}${e.reason === null ? '' : `: ${e.reason}`}`);
+  }
+  io.stdout(`${lines.join('\n')}\n`);
+  return ExitCode.ok;
+}
+
+export function registerReleaseCommands(program: Command, io: CliIo, run: Run): void {
+  const release = program.command('release').description('expected releases: approve a release, see what runs');
+  addStoreOptions(
+    release
+      .command('expect')
+      .description('record that VERSION (with its migration set) may run and change the schema')
+      .argument('<version>', 'the release version, e.g. 0.2.0')
+      .requiredOption('--approved-by <name>', 'who approves it')
+      .option('--window <from/until>', 'when it may start, ISO 8601 date-times, either side may be empty')
+      .option('--reason <text>', 'why (kept with the record)')
+      .option('--migration-hash <hash>', 'the migration set hash, when approving another binary’s release'),
+  ).action((version: string, options: ExpectOptions) => run(() => releaseExpect(version, options, io)));
+  addStoreOptions(release.command('status').description('what runs, what is expected, and the schema').option('--json', 'print JSON')).action(
+    (options: StoreOptions & { json?: boolean }) => run(() => releaseStatus(options, io)),
+  );
+}

@@ -1,0 +1,75 @@
+// What the database says about releases (DESIGN.md §6): which version last ran its migrations, and
+// which versions an operator expects, with their migration set's hash and time window. Read at start
+// before any DDL; written by `almanac release expect`. Must not import DAV or HTTP.
+import type Database from 'better-sqlite3';
+
+export interface ReleaseIdentity {
+  readonly version: string;
+  /** Hash of the ordered migration checksums this release ships. */
+  readonly migrationHash: string;
+}
+
+export interface ReleaseExpectation extends ReleaseIdentity {
+  readonly windowFrom: number | null;
+  readonly windowUntil: number | null;
+  readonly approvedBy: string;
+  readonly reason: string | null;
+  readonly createdAt: number;
+}
+
+const CREATE_TABLE = `CREATE TABLE IF NOT EXISTS release_expectations (
+  id INTEGER PRIMARY KEY, version TEXT NOT NULL, migration_hash TEXT NOT NULL, window_from INTEGER,
+  window_until INTEGER, approved_by TEXT NOT NULL, reason TEXT, created_at INTEGER NOT NULL) STRICT`;
+
+function hasTable(db: Database.Database, name: string): boolean {
+  return db.prepare("SELECT 1 FROM sqlite_schema WHERE type = 'table' AND name = ?").get(name) !== undefined;
+}
+
+export function listExpectations(db: Database.Database): ReleaseExpectation[] {
+  if (!hasTable(db, 'release_expectations')) return [];
+  const rows = db
+    .prepare('SELECT version, migration_hash, window_from, window_until, approved_by, reason, created_at FROM release_expectations ORDER BY id')
+    .all() as { version: string; migration_hash: string; window_from: number | null; window_until: number | null; approved_by: string; reason: string | null; created_at: number }[];
+  return rows.map((r) => ({
+    version: r.version,
+    migrationHash: r.migration_hash,
+    windowFrom: r.window_from,
+    windowUntil: r.window_until,
+    approvedBy: r.approved_by,
+    reason: r.reason,
+    createdAt: r.created_at,
+  }));
+}
+
+/** Why this release may not change the schema now, or undefined when an expectation covers it. */
+export function unexpectedBecause(db: Database.Database, release: ReleaseIdentity, now: number): string | undefined {
+  const sameVersion = listExpectations(db).filter((e) => e.version === release.version);
+  if (sameVersion.length === 0) return `release ${release.version} is not expected by this database`;
+  const sameHash = sameVersion.filter((e) => e.migrationHash === release.migrationHash);
+  if (sameHash.length === 0) return `release ${release.version} is expected with other migrations (hash differs from ${release.migrationHash.slice(0, 12)})`;
+  const inWindow = sameHash.filter((e) => (e.windowFrom === null || e.windowFrom <= now) && (e.windowUntil === null || now <= e.windowUntil));
+  if (inWindow.length === 0) return `release ${release.version} is expected, but not at this time (outside its window)`;
+  return undefined;
+}
+
+export function recordExpectation(db: Database.Database, expectation: ReleaseExpectation): void {
+  // The operator's approval may precede the release that creates this table (migration 0006).
+  db.exec(CREATE_TABLE);
+  db.prepare(
+    'INSERT INTO release_expectations (version, migration_hash, window_from, window_until, approved_by, reason, created_at) VALUES (?, ?, ?, ?, ?, ?, ?)',
+  ).run(expectation.version, expectation.migrationHash, expectation.windowFrom, expectation.windowUntil, expectation.approvedBy, expectation.reason, expectation.createdAt);
+}
+
+export function currentRelease(db: Database.Database): ReleaseIdentity | undefined {
+  if (!hasTable(db, 'store_meta')) return undefined;
+  const get = (key: string): string | undefined => (db.prepare('SELECT value FROM store_meta WHERE key = ?').get(key) as { value: string } | undefined)?.value;
+  const version = get('release_version');
+  const migrationHash = get('release_migration_hash');
+  return version === undefined || migrationHash === undefined ? undefined : { version, migrationHash };
+}
+
+export function recordCurrentRelease(db: Database.Database, release: ReleaseIdentity): void {
+  const set = db.prepare('INSERT INTO store_meta (key, value) VALUES (?, ?) ON CONFLICT (key) DO UPDATE SET value = excluded.value');
+  set.run('release_version', release.version);
+  set.run('release_migration_hash', release.migrationHash);
+}
