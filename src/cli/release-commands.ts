@@ -61,7 +61,8 @@ export async function releaseStatus(options: StoreOptions & { readonly json?: bo
   const own = currentReleaseIdentity();
   const status = await withStore(options, io, (store) => {
     if (!(store instanceof SqliteStore)) throw new CliError(ExitCode.usage, 'release records are kept in SQLite stores only for now');
-    return Promise.resolve({ ...store.releaseRecords(), guard: store.releaseGuard() });
+    // A node beats every 15 s; a minute of silence means it is gone.
+    return Promise.resolve({ ...store.releaseRecords(), guard: store.releaseGuard(), nodes: store.liveNodes(Date.now() - 60_000) });
   });
   if (options.json === true) {
     io.stdout(json({ binary: own, ...status }));
@@ -74,6 +75,9 @@ export async function releaseStatus(options: StoreOptions & { readonly json?: bo
   lines.push(`this binary:      almanac ${own.version} (migrations ${own.migrationHash.slice(0, 12)})`);
   lines.push(`database release: ${status.current === undefined ? 'unknown' : `${status.current.version} (migrations ${status.current.migrationHash.slice(0, 12)})`}`);
   lines.push(`schema:           migrations ${status.applied.join(', ') || 'none'} applied; pending: ${status.pending.join(', ') || 'none'}`);
+  lines.push('live nodes:');
+  if (status.nodes.length === 0) lines.push('  (none)');
+  for (const n of status.nodes) lines.push(`  ${n.host} pid ${n.pid}: almanac ${n.version} (migrations ${n.migrationHash.slice(0, 12)}), up since ${isoTime(n.startedAt)}`);
   lines.push('expected releases:');
   if (status.expectations.length === 0) lines.push('  (none)');
   for (const e of status.expectations) {

@@ -1,6 +1,8 @@
 // Wires one Almanac node together from its configuration: the store, the authenticator, the DAV
 // server with its plugins, metrics, logging and the HTTP front end. The CLI's `serve` and the tests
 // both start the server through here.
+import { randomUUID } from 'node:crypto';
+import { hostname } from 'node:os';
 import pino, { type Logger } from 'pino';
 import { aclPlugin } from '../acl/plugin.ts';
 import { Authenticator } from '../auth/authenticator.ts';
@@ -44,6 +46,29 @@ function raiseReleaseAlarm(reason: string, logger: Logger, metrics: HttpMetrics)
   const timer = setInterval(shout, 60_000);
   timer.unref();
   return timer;
+}
+
+const HEARTBEAT_MS = 15_000;
+
+/** Keeps this node in the database's registry while it serves, and removes it on a clean stop. */
+function startHeartbeat(store: SqliteStore, logger: Logger): { stop(): Promise<void> } {
+  const identity = currentReleaseIdentity();
+  const startedAt = Date.now();
+  const id = randomUUID();
+  const beat = (): void => {
+    store
+      .heartbeat({ ...identity, id, host: hostname(), pid: process.pid, startedAt, heartbeatAt: Date.now() })
+      .catch((error: unknown) => logger.warn({ err: error }, 'node heartbeat failed; will retry'));
+  };
+  beat();
+  const timer = setInterval(beat, HEARTBEAT_MS);
+  timer.unref();
+  return {
+    stop: async () => {
+      clearInterval(timer);
+      await store.forgetNode(id).catch(() => undefined);
+    },
+  };
 }
 
 export function createLogger(config: Pick<Config, 'logLevel'>, destination?: pino.DestinationStream): Logger {
@@ -91,6 +116,7 @@ export async function startAlmanac(config: Config, logger: Logger = createLogger
     throw error;
   }
   const pruner = startChangePruner(store, config, logger);
+  const node = startHeartbeat(store, logger);
   const host = address.family === 'IPv6' ? `[${address.address}]` : address.address;
   return {
     url: `http://${host}:${address.port}/`,
@@ -99,6 +125,7 @@ export async function startAlmanac(config: Config, logger: Logger = createLogger
     logger,
     stop: async () => {
       if (alarm !== undefined) clearInterval(alarm);
+      await node.stop();
       pruner.stop();
       await frontend.drain(config.shutdownGraceMs);
       await pruner.idle();

@@ -1,6 +1,6 @@
 // What a node does when its release is not expected (DESIGN.md §6): on a schema it can serve, it
 // serves without DDL and raises the alarm (fatal log line with the approving command, metric, reason
-// in /readyz); on a schema too old for it, it never binds the port.
+// in /readyz) while registered as a live node; on a schema too old for it, it never binds the port.
 import assert from 'node:assert/strict';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -41,9 +41,19 @@ void describe('unexpected release', () => {
         assert.equal(ready.status, 200);
         assert.match(((await ready.json()) as { reason: string }).reason, /not expected/u);
         assert.match(await (await fetch(new URL('/metrics', app.url))).text(), /almanac_release_unexpected 1/u);
+        const observer = SqliteStore.open({ dataDir: dir });
+        try {
+          const nodes = observer.liveNodes(Date.now() - 60_000);
+          assert.deepEqual(nodes.map((n) => n.pid), [process.pid], 'the serving node is in the registry');
+        } finally {
+          await observer.close();
+        }
       } finally {
         await app.stop();
       }
+      const observer = SqliteStore.open({ dataDir: dir });
+      assert.deepEqual(observer.liveNodes(0), [], 'a clean stop leaves the registry');
+      await observer.close();
     } finally {
       rmSync(dir, { recursive: true, force: true });
     }

@@ -73,3 +73,34 @@ export function recordCurrentRelease(db: Database.Database, release: ReleaseIden
   set.run('release_version', release.version);
   set.run('release_migration_hash', release.migrationHash);
 }
+
+export interface NodeRecord extends ReleaseIdentity {
+  readonly id: string;
+  readonly host: string;
+  readonly pid: number;
+  readonly startedAt: number;
+  readonly heartbeatAt: number;
+}
+
+/** Records this node's heartbeat; false when the schema has no registry yet (an older database). */
+export function heartbeat(db: Database.Database, node: NodeRecord): boolean {
+  if (!hasTable(db, 'nodes')) return false;
+  db.prepare(
+    `INSERT INTO nodes (id, version, migration_hash, host, pid, started_at, heartbeat_at) VALUES (?, ?, ?, ?, ?, ?, ?)
+     ON CONFLICT (id) DO UPDATE SET heartbeat_at = excluded.heartbeat_at`,
+  ).run(node.id, node.version, node.migrationHash, node.host, node.pid, node.startedAt, node.heartbeatAt);
+  return true;
+}
+
+export function forgetNode(db: Database.Database, id: string): void {
+  if (hasTable(db, 'nodes')) db.prepare('DELETE FROM nodes WHERE id = ?').run(id);
+}
+
+/** Nodes whose last heartbeat is newer than `since`. */
+export function liveNodes(db: Database.Database, since: number): NodeRecord[] {
+  if (!hasTable(db, 'nodes')) return [];
+  const rows = db
+    .prepare('SELECT id, version, migration_hash, host, pid, started_at, heartbeat_at FROM nodes WHERE heartbeat_at >= ? ORDER BY started_at')
+    .all(since) as { id: string; version: string; migration_hash: string; host: string; pid: number; started_at: number; heartbeat_at: number }[];
+  return rows.map((r) => ({ id: r.id, version: r.version, migrationHash: r.migration_hash, host: r.host, pid: r.pid, startedAt: r.started_at, heartbeatAt: r.heartbeat_at }));
+}

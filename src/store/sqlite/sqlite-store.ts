@@ -38,10 +38,14 @@ import { applyMigrations, planMigrations, readAppliedMigrations, type SqliteMigr
 import { MINIMUM_SCHEMA_VERSION, SQLITE_MIGRATIONS } from './migrations/index.ts';
 import {
   currentRelease,
+  forgetNode,
+  heartbeat,
   listExpectations,
+  liveNodes,
   recordCurrentRelease,
   recordExpectation,
   unexpectedBecause,
+  type NodeRecord,
   type ReleaseExpectation,
   type ReleaseIdentity,
 } from './release-state.ts';
@@ -183,6 +187,19 @@ export class SqliteStore implements Store {
       applied: applied.map((m) => m.version),
       pending: planMigrations(applied, this.migrations).pending.map((m) => m.version),
     };
+  }
+
+  /** Registers or refreshes this node in the registry (no-op on a schema without one). */
+  async heartbeat(node: NodeRecord): Promise<boolean> {
+    return this.write(() => heartbeat(this.db, node));
+  }
+
+  async forgetNode(id: string): Promise<void> {
+    await this.write(() => forgetNode(this.db, id));
+  }
+
+  liveNodes(since: number): NodeRecord[] {
+    return liveNodes(this.db, since);
   }
 
   expectRelease(expectation: ReleaseExpectation): void {

@@ -7,6 +7,7 @@ import { migration as syncHorizon } from './0003-sync-horizon.ts';
 import { migration as searchIndex } from './0004-search-index.ts';
 import { migration as changeLogIndexes } from './0005-change-log-indexes.ts';
 import { migration as releaseExpectations } from './0006-release-expectations.ts';
+import { migration as nodes } from './0007-nodes.ts';
 
 /**
  * The oldest schema this release can serve on (DESIGN.md §5.5): a node whose release was not
@@ -15,4 +16,4 @@ import { migration as releaseExpectations } from './0006-release-expectations.ts
  */
 export const MINIMUM_SCHEMA_VERSION = 4;
 
-export const SQLITE_MIGRATIONS: readonly SqliteMigration[] = [initial, objectTimeIndex, syncHorizon, searchIndex, changeLogIndexes, releaseExpectations];
+export const SQLITE_MIGRATIONS: readonly SqliteMigration[] = [initial, objectTimeIndex, syncHorizon, searchIndex, changeLogIndexes, releaseExpectations, nodes];
