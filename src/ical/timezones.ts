@@ -207,6 +207,31 @@ function zoneCache(vcalendar: ICAL.Component): Map<string, ICAL.Timezone> | null
 }
 
 /**
+ * Zones built from embedded VTIMEZONEs, shared between objects whose definitions are identical
+ * (clients embed the same VTIMEZONE in every event). ical.js expands a zone's rules from its first
+ * onset up to the year asked for, once per Timezone object; building a fresh one per parsed object
+ * made each time-range query re-expand decades of DST rules per candidate. An identical definition
+ * means identical offsets, so sharing keeps each object's own zone semantics. Bounded; oldest first.
+ */
+const embeddedZones = new Map<string, ICAL.Timezone>();
+const MAX_SHARED_ZONES = 512;
+
+function sharedEmbeddedZone(vtimezone: ICAL.Component, tzid: string): ICAL.Timezone {
+  const key = JSON.stringify(vtimezone.jCal);
+  const known = embeddedZones.get(key);
+  if (known !== undefined) return known;
+  const copy = new ICAL.Component(structuredClone(vtimezone.jCal));
+  normalizeObservances(copy);
+  const zone = new ICAL.Timezone({ component: copy, tzid });
+  if (embeddedZones.size >= MAX_SHARED_ZONES) {
+    const oldest = embeddedZones.keys().next().value;
+    if (oldest !== undefined) embeddedZones.delete(oldest);
+  }
+  embeddedZones.set(key, zone);
+  return zone;
+}
+
+/**
  * Makes ical.js resolve every TZID of the object. Call before reading any time value: ical.js
  * resolves a TZID when it first decodes a value and keeps the result. Idempotent.
  *
@@ -223,9 +248,7 @@ export function prepareTimezones(vcalendar: ICAL.Component): void {
   for (const vtimezone of vcalendar.getAllSubcomponents('vtimezone')) {
     const tzid = vtimezone.getFirstPropertyValue('tzid');
     if (cache === null || typeof tzid !== 'string' || cache.has(tzid) || vtimezoneProblem(vtimezone) !== null) continue;
-    const copy = new ICAL.Component(structuredClone(vtimezone.jCal));
-    normalizeObservances(copy);
-    cache.set(tzid, new ICAL.Timezone({ component: copy, tzid }));
+    cache.set(tzid, sharedEmbeddedZone(vtimezone, tzid));
   }
   const embedded = embeddedTzids(vcalendar);
   for (const tzid of usedTzids(vcalendar)) {
