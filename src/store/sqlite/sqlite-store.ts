@@ -517,9 +517,12 @@ export class SqliteStore implements Store {
         for (const row of this.q.all(this.k.selectFrom('objects').select(OBJECT_COLUMNS).where('collection_id', '=', collectionId).where('name', 'in', chunk))) {
           objects.set(row.name, toObject(row));
         }
-        const paths = chunk.map((name) => `${collection.path}${name}/`);
-        for (const row of this.q.all(this.k.selectFrom('collections').select(COLLECTION_COLUMNS).where('path', 'in', paths))) {
-          collections.set(lastSegment(row.path), toCollection(row));
+        // Only homes have child collections; a calendar or address book needs no such lookup.
+        if (collection.child_count > 0) {
+          const paths = chunk.map((name) => `${collection.path}${name}/`);
+          for (const row of this.q.all(this.k.selectFrom('collections').select(COLLECTION_COLUMNS).where('path', 'in', paths))) {
+            collections.set(lastSegment(row.path), toCollection(row));
+          }
         }
       }
       if (objects.size + collections.size !== live.length) {
