@@ -1,5 +1,5 @@
 // Starts an Almanac for benchmarking: 127.0.0.1 on a free port, the given data folder, warnings
-// logged to stderr (stdout carries the results), and one user created directly in the store.
+// logged to stderr (stdout carries the results), and its users created directly in the store.
 import pino from 'pino';
 import { hashPassword } from '../src/auth/passwords.ts';
 import { DEFAULTS, type Config } from '../src/config/config.ts';
@@ -15,13 +15,17 @@ export interface BenchServerOptions {
   readonly dataDir: string;
   readonly user: string;
   readonly password: string;
+  /** More accounts (the phone workload's users). */
+  readonly extraUsers?: readonly { readonly name: string; readonly password: string }[];
 }
 
 export async function startBenchAlmanac(options: BenchServerOptions): Promise<BenchServer> {
   const config: Config = { ...DEFAULTS, host: '127.0.0.1', port: 0, data: options.dataDir, logLevel: 'warn' };
   const running = await startAlmanac(config, createLogger(config, pino.destination({ dest: 2, sync: true })));
   try {
-    await running.store.createUser({ name: options.user, email: `${options.user}@bench.invalid`, displayName: 'Bench', passwordHash: await hashPassword(options.password) });
+    for (const user of [{ name: options.user, password: options.password }, ...(options.extraUsers ?? [])]) {
+      await running.store.createUser({ name: user.name, email: `${user.name}@bench.invalid`, displayName: user.name, passwordHash: await hashPassword(user.password) });
+    }
   } catch (error) {
     await running.stop();
     throw error;

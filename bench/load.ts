@@ -1,6 +1,6 @@
-// The bounded load driver: C workers send requests from a factory over keep-alive connections until
-// either the time or the request budget runs out, timing each one with performance.now(). Only
-// responses with an expected status (and passing the request's own check) count as operations.
+// The bounded load driver: C workers send requests (or multi-request tasks) from a factory over
+// keep-alive connections until either the time or the request budget runs out, timing each one with
+// performance.now(). Only responses with an expected status that pass their check count as operations.
 import { Agent, request as httpRequest, type IncomingHttpHeaders } from 'node:http';
 import { performance } from 'node:perf_hooks';
 
@@ -16,6 +16,13 @@ export interface BenchRequest {
   readonly path: string;
   readonly headers?: Readonly<Record<string, string>>;
   readonly body?: string | Buffer;
+  /** Replaces the target's Authorization header (a request on behalf of another user). */
+  readonly authorization?: string;
+  /**
+   * Sent as X-Bench-Scenario (identical for every server) so the ceiling server knows which prebuilt
+   * answer to send, and passed to the target's recorder.
+   */
+  readonly label?: string;
   /** Statuses that count as success. */
   readonly expect: readonly number[];
   /**
@@ -31,6 +38,20 @@ export interface LoadTarget {
   readonly baseUrl: string;
   /** The Authorization header sent with every request. */
   readonly authorization?: string;
+  /** Sees every response to a labelled request (the ceiling is built from Almanac's answers). */
+  readonly recorder?: (label: string, response: BenchResponse) => void;
+}
+
+/** A request as sent, without the driver's success rules. */
+export type RequestSpec = Omit<BenchRequest, 'expect' | 'done'>;
+
+/**
+ * Several requests timed as one operation (a phone's sync round). `run` sends them with `exchange`
+ * (which rejects on transport failure) and resolves to undefined on success or to an error key.
+ */
+export interface BenchTask {
+  readonly label: string;
+  readonly run: (exchange: (spec: RequestSpec) => Promise<BenchResponse>) => Promise<string | undefined>;
 }
 
 export interface LoadOptions {
@@ -43,8 +64,8 @@ export interface LoadOptions {
   readonly requestTimeoutMs?: number;
   /** Aborts the run early (Ctrl-C); requests in flight still finish or time out. */
   readonly signal?: AbortSignal;
-  /** Builds request number `sequence` (0-based, in issue order). */
-  readonly next: (sequence: number) => BenchRequest;
+  /** Builds request (or task) number `sequence` (0-based, in issue order). */
+  readonly next: (sequence: number) => BenchRequest | BenchTask;
   /** Called with the first few failures, for the operator. */
   readonly onError?: (description: string) => void;
 }
@@ -67,11 +88,19 @@ export interface LoadResult {
 const MAX_REPORTED_ERRORS = 5;
 
 /** Sends one request and reads the whole response; rejects on transport failure or timeout. */
-export function send(agent: Agent, target: LoadTarget, spec: Omit<BenchRequest, 'expect' | 'done'>, timeoutMs = 60_000): Promise<BenchResponse> {
+export async function send(agent: Agent, target: LoadTarget, spec: RequestSpec, timeoutMs = 60_000): Promise<BenchResponse> {
+  const response = await sendRaw(agent, target, spec, timeoutMs);
+  if (spec.label !== undefined) target.recorder?.(spec.label, response);
+  return response;
+}
+
+function sendRaw(agent: Agent, target: LoadTarget, spec: RequestSpec, timeoutMs: number): Promise<BenchResponse> {
   const origin = new URL(target.baseUrl);
   const body = spec.body === undefined ? undefined : typeof spec.body === 'string' ? Buffer.from(spec.body, 'utf8') : spec.body;
   const headers: Record<string, string> = { ...spec.headers };
-  if (target.authorization !== undefined) headers.Authorization = target.authorization;
+  const authorization = spec.authorization ?? target.authorization;
+  if (authorization !== undefined) headers.Authorization = authorization;
+  if (spec.label !== undefined) headers['X-Bench-Scenario'] = spec.label;
   headers['Content-Length'] = String(body?.byteLength ?? 0);
   return new Promise((resolve, reject) => {
     const req = httpRequest(
@@ -127,6 +156,24 @@ export async function runLoad(target: LoadTarget, options: LoadOptions): Promise
       const spec = options.next(issued);
       issued += 1;
       const begin = performance.now();
+      if ('run' in spec) {
+        let verdict: string | undefined;
+        try {
+          verdict = await spec.run((request) => send(agent, target, request, options.requestTimeoutMs));
+        } catch (error) {
+          fail(errorCode(error), `${spec.label}: ${(error as Error).message}`);
+          continue;
+        }
+        const elapsed = performance.now() - begin;
+        if (verdict !== undefined) {
+          fail(verdict, `${spec.label}: ${verdict}`);
+        } else {
+          latencies[ops] = elapsed;
+          ops += 1;
+          statusCounts.ok = (statusCounts.ok ?? 0) + 1;
+        }
+        continue;
+      }
       let response: BenchResponse;
       try {
         response = await send(agent, target, spec, options.requestTimeoutMs);

@@ -1,6 +1,6 @@
-// Child-process entry for `run.ts --fork`: runs the bench Almanac in its own process (so the load
-// generator does not share its event loop), reports the URL over IPC and stops when told to or when
-// the parent goes away. Settings come from BENCH_* environment variables set by run.ts.
+// Child-process entry for `run.ts --fork` and peers.ts: runs the bench Almanac in its own process (so
+// the load generator does not share its event loop), reports the URL over IPC and stops when told to
+// or when the parent goes away. Settings come from BENCH_* environment variables set by targets.ts.
 import { startBenchAlmanac } from './almanac-server.ts';
 
 function required(name: string): string {
@@ -11,7 +11,8 @@ function required(name: string): string {
 
 async function main(): Promise<void> {
   if (process.send === undefined) throw new Error('bench/server-process.ts must be started with an IPC channel (bench/run.ts --fork)');
-  const server = await startBenchAlmanac({ dataDir: required('BENCH_DATA_DIR'), user: required('BENCH_USER'), password: required('BENCH_PASSWORD') });
+  const extraUsers = JSON.parse(process.env.BENCH_EXTRA_USERS ?? '[]') as { name: string; password: string }[];
+  const server = await startBenchAlmanac({ dataDir: required('BENCH_DATA_DIR'), user: required('BENCH_USER'), password: required('BENCH_PASSWORD'), extraUsers });
   let stopping = false;
   const stop = (): void => {
     if (stopping) return;
