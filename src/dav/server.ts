@@ -89,7 +89,7 @@ export class DavServer {
       const handler = this.methods.get(method);
       if (handler === undefined) {
         // RFC 9110 §15.6.2: 501 for a method the server does not implement for any resource.
-        throw new DavError(501, `${method} is not implemented by this server.`, undefined, { Allow: allowedMethods(context, resource).join(', ') });
+        throw new DavError(501, `This server does not support the ${method} method.`, undefined, { Allow: allowedMethods(context, resource).join(', ') });
       }
       return { response: await handler(context, resource), userName, unavailable: false };
     } catch (error) {
