@@ -1,7 +1,7 @@
 // The resources the server exposes, as a discriminated union so every switch over them is exhaustive.
 // Store collections carry their own kind (calendar, addressbook, files, homes), which plugins inspect.
 // Imports only store types.
-import type { CollectionRecord, ObjectRecord, UserRecord } from '../store/types.ts';
+import type { CollectionKind, CollectionRecord, ObjectRecord, UserRecord } from '../store/types.ts';
 
 /** Top-level namespaces under '/'. Each holds one home per user. */
 export const SPACES = ['calendars', 'addressbooks', 'files'] as const;
@@ -26,3 +26,6 @@ export function principalPath(userName: string): string {
 export function homePath(space: Space, userName: string): string {
   return `/${space}/${userName}/`;
 }
+
+/** Collection kinds that hold objects directly; homes hold collections only. */
+export const OBJECT_HOLDERS: ReadonlySet<CollectionKind> = new Set(['files-home', 'files', 'calendar', 'addressbook']);

@@ -6,9 +6,8 @@ import { DavError } from '../errors.ts';
 import { collectionPath, encodePath, parseTarget } from '../paths.ts';
 import type { RequestContext } from '../plugin.ts';
 import { emptyResponse, header, type DavResponse } from '../request.ts';
-import type { Resource } from '../resource.ts';
+import { OBJECT_HOLDERS, type Resource } from '../resource.ts';
 
-const OBJECT_HOLDERS: ReadonlySet<CollectionKind> = new Set(['files-home', 'files', 'calendar', 'addressbook']);
 
 interface ParsedDestination {
   readonly parent: CollectionRecord;

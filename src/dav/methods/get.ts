@@ -17,7 +17,8 @@ export async function get(context: RequestContext, resource: Resource | null): P
   const object = await context.store.getObjectWithBody(resource.collection.id, resource.object.name);
   if (object === null) throw new DavError(404, 'Not found.');
   // The ETag names the stored state, which clients send back in If-Match, whatever the representation.
-  const alternative = context.registry.representation(resource.collection.kind)?.(context, object);
+  const represent = context.registry.representation(resource.collection.kind);
+  const alternative = represent?.(context, object);
   const body = alternative?.body ?? object.body;
   const headers: Record<string, string> = {
     'Content-Type': alternative?.contentType ?? object.contentType,
@@ -25,7 +26,7 @@ export async function get(context: RequestContext, resource: Resource | null): P
     ETag: object.etag,
     'Last-Modified': new Date(object.modifiedAt).toUTCString(),
   };
-  if (context.registry.representation(resource.collection.kind) !== undefined) headers.Vary = 'Accept';
+  if (represent !== undefined) headers.Vary = 'Accept';
   return head ? { status: 200, headers } : { status: 200, headers, body };
 }
 

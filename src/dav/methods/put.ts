@@ -6,10 +6,7 @@ import { encodePath, parseTarget } from '../paths.ts';
 import type { RequestContext } from '../plugin.ts';
 import { checkPreconditions } from '../preconditions.ts';
 import { emptyResponse, header, type DavResponse } from '../request.ts';
-import type { Resource } from '../resource.ts';
-
-/** Collection kinds that hold objects directly; homes hold collections only. */
-const OBJECT_HOLDERS = new Set(['files-home', 'files', 'calendar', 'addressbook']);
+import { OBJECT_HOLDERS, type Resource } from '../resource.ts';
 
 export async function put(context: RequestContext, resource: Resource | null): Promise<DavResponse> {
   if (resource !== null && resource.kind !== 'object') {
