@@ -399,6 +399,8 @@ const CONTACT_GROUPS = ['Family', 'Friends', 'Work', 'Book club', 'Neighbours', 
 
 /** The FN text-match term the addressbook-query scenario searches for (matches ~2.5% of contacts). */
 export const CONTACT_SEARCH_TERM = 'berg';
+/** Matches the work addresses of a few organisations and the home addresses of some families. */
+export const CONTACT_EMAIL_TERM = 'son';
 
 export interface ContactSpec {
   readonly uid: string;
@@ -500,4 +502,10 @@ export function contactMatches(spec: ContactSpec, term: string): boolean {
   const plain = spec.fn.toLowerCase().includes(term.toLowerCase());
   if (folded !== plain) throw new RangeError(`the search term ${term} is ambiguous for ${spec.fn}`);
   return folded;
+}
+
+/** Whether one of a contact's e-mail addresses contains the term (ASCII only, so every collation agrees). */
+export function contactEmailMatches(spec: ContactSpec, term: string): boolean {
+  if (!/^[\x20-\x7e]+$/u.test(term)) throw new RangeError(`the e-mail search term ${term} must be ASCII`);
+  return spec.emails.some((email) => email.address.toLowerCase().includes(term.toLowerCase()));
 }

@@ -23,7 +23,7 @@ export const SUITE_FLAGS = {
 
 export const SUITE_USAGE = `[--quick] [--sizes 1000,10000] [--only calendar,contacts,phone]
       [--duration-seconds N] [--max-requests N] [--concurrency C] [--seed-concurrency C]
-      [--seed-timeout-seconds N] [--seed S] [--month 2026-03] [--contacts N]
+      [--seed-timeout-seconds N] [--seed S] [--month 2026-03] [--contacts 1000,10000]
       [--phone-users N] [--phone-events N] [--phone-concurrency 1,8,32]`;
 
 export type SuitePart = 'calendar' | 'contacts' | 'phone';
@@ -76,7 +76,7 @@ export function suiteFlags(values: Partial<Values>, defaults: { readonly sizes: 
       seedTimeoutSeconds: positive('seed-timeout-seconds', values['seed-timeout-seconds'], 900, false),
       seed: values.seed === undefined ? 42 : Number(values.seed),
       month: { start: Date.UTC(year, monthIndex, 1), end: Date.UTC(year, monthIndex + 1, 1) },
-      contacts: positive('contacts', values.contacts, quick ? 500 : 5000),
+      contacts: values.contacts === undefined ? [quick ? 500 : 5000] : list('contacts', values.contacts),
       phoneUsers: Math.max(phoneUsers, 1),
       phoneEvents: positive('phone-events', values['phone-events'], quick ? 20 : 100),
       phoneConcurrency,

@@ -59,7 +59,7 @@ async function runServer(target: StoppableTarget, flags: ParsedSuiteFlags, signa
   };
   try {
     if (flags.parts.has('calendar')) for (const size of flags.sizes) await part('calendar', size, () => benchCalendar(context, size));
-    if (flags.parts.has('contacts')) await part('contacts', flags.suite.contacts, () => benchContacts(context));
+    if (flags.parts.has('contacts')) await part('contacts', Math.max(...flags.suite.contacts), () => benchContacts(context));
     if (flags.parts.has('phone')) await part('phone', flags.suite.phoneEvents, () => benchPhones(context));
   } finally {
     agent.destroy();
@@ -266,7 +266,7 @@ async function main(): Promise<number> {
     `- Command: \`${command}\` (${minutes} minutes)`,
     `- Machine: ${machine()}`,
     `- Peers (Debian packages): ${versions === '' ? 'none' : versions}`,
-    `- Calendar of ${flags.sizes.map((s) => s.toLocaleString('en-US')).join(' and ')} items (seed ${flags.suite.seed}), ${flags.suite.contacts.toLocaleString('en-US')} contacts, ${flags.suite.phoneUsers} phone users × ${flags.suite.phoneEvents} events; peers receive at most ${httpLoadLimit.toLocaleString('en-US')} objects per collection over HTTP, the rest written into their storage; ${flags.suite.durationSeconds} s per scenario at concurrency ${flags.suite.concurrency} unless marked (c1: the server took so long that the scenario ran sequentially)`,
+    `- Calendar of ${flags.sizes.map((s) => s.toLocaleString('en-US')).join(' and ')} items (seed ${flags.suite.seed}), ${flags.suite.contacts.map((n) => n.toLocaleString('en-US')).join(' and ')} contacts, ${flags.suite.phoneUsers} phone users × ${flags.suite.phoneEvents} events; peers receive at most ${httpLoadLimit.toLocaleString('en-US')} objects per collection over HTTP, the rest written into their storage; ${flags.suite.durationSeconds} s per scenario at concurrency ${flags.suite.concurrency} unless marked (c1: the server took so long that the scenario ran sequentially)`,
     `- Server RSS over the run: ${rssSummary(lines, servers)}`,
     '',
     'Each cell: operations per second · p50/p99 latency. Only answers that passed every check count; "wrong" means the server answered that scenario wrongly (the count of wrong answers / all answers). Ratios use ops/s.',

@@ -7,7 +7,9 @@ import type { Agent } from 'node:http';
 import { performance } from 'node:perf_hooks';
 import { components, contentLines, dateValueMs, eventInstances, formatDateTimeValue, overlaps, type ContentLine } from './calendar-time.ts';
 import {
+  CONTACT_EMAIL_TERM,
   CONTACT_SEARCH_TERM,
+  contactEmailMatches,
   contactMatches,
   eventSpec,
   generateCalendarItems,
@@ -63,7 +65,8 @@ export interface SuiteOptions {
   readonly seed: number;
   /** The calendar-query window: one month, UTC. */
   readonly month: { readonly start: number; readonly end: number };
-  readonly contacts: number;
+  /** Address book sizes; each gets its own collection. */
+  readonly contacts: readonly number[];
   readonly phoneUsers: number;
   readonly phoneEvents: number;
   readonly phoneConcurrency: readonly number[];
@@ -144,8 +147,12 @@ function syncBody(token: string): string {
   return `${XML_HEAD}<D:sync-collection xmlns:D="DAV:">${tokenElement}<D:sync-level>1</D:sync-level><D:prop><D:getetag/></D:prop></D:sync-collection>`;
 }
 
-function addressbookQueryBody(term: string): string {
-  return `${XML_HEAD}<C:addressbook-query xmlns:D="DAV:" xmlns:C="urn:ietf:params:xml:ns:carddav"><D:prop><D:getetag/><C:address-data/></D:prop><C:filter test="anyof"><C:prop-filter name="FN"><C:text-match collation="i;unicode-casemap" match-type="contains">${escapeXml(term)}</C:text-match></C:prop-filter></C:filter></C:addressbook-query>`;
+function addressbookQueryBody(property: 'FN' | 'EMAIL', term: string): string {
+  return `${XML_HEAD}<C:addressbook-query xmlns:D="DAV:" xmlns:C="urn:ietf:params:xml:ns:carddav"><D:prop><D:getetag/><C:address-data/></D:prop><C:filter test="anyof"><C:prop-filter name="${property}"><C:text-match collation="i;unicode-casemap" match-type="contains">${escapeXml(term)}</C:text-match></C:prop-filter></C:filter></C:addressbook-query>`;
+}
+
+function addressbookMultigetBody(hrefs: readonly string[]): string {
+  return `${XML_HEAD}<C:addressbook-multiget xmlns:D="DAV:" xmlns:C="urn:ietf:params:xml:ns:carddav"><D:prop><D:getetag/><C:address-data/></D:prop>${hrefs.map((h) => `<D:href>${escapeXml(h)}</D:href>`).join('')}</C:addressbook-multiget>`;
 }
 
 // ---- helpers ---------------------------------------------------------------------------------------
@@ -714,14 +721,24 @@ async function ceilingCalendarReads(context: SuiteContext, size: number, limits:
 
 // ---- the address book ------------------------------------------------------------------------------
 
-/** Fills an address book with the seeded contacts and measures addressbook-query text-match on it. */
+/** Each address book size in turn: its own collection, seeded and measured (issue 4: 1k and 10k). */
 export async function benchContacts(context: SuiteContext): Promise<number> {
+  let errors = 0;
+  for (const size of context.options.contacts) errors += await benchAddressBook(context, size);
+  return errors;
+}
+
+/**
+ * Fills an address book with the seeded contacts and measures addressbook-query text-match on FN and
+ * on EMAIL, and addressbook-multiget of 100 cards, each answer checked against the seeded truth.
+ */
+async function benchAddressBook(context: SuiteContext, size: number): Promise<number> {
   const { target, options } = context;
-  const size = options.contacts;
-  const book = collectionPath(target.addressbookHome, 'bench-contacts');
+  const book = collectionPath(target.addressbookHome, `bench-contacts-${size}`);
   const limits: Limits = { concurrency: options.concurrency, maxSeconds: options.durationSeconds, maxRequests: options.maxRequests };
   const contacts = track(generateContacts(size, options.seed + 7));
   const pathOf = (tracked: Tracked<ContactSpec>): string => `${book}${encodeURIComponent(tracked.spec.name)}`;
+  const random = mulberry32(options.seed + size);
   let errors = 0;
   if (target.validate) await createCollection(context, book, MKADDRESSBOOK_BODY);
   const overHttp = target.bulkWrite === undefined ? size : Math.min(size, target.httpLoadLimit);
@@ -737,34 +754,73 @@ export async function benchContacts(context: SuiteContext): Promise<number> {
     };
   });
   errors += seeded.errors;
-  const query = { method: 'REPORT', path: book, label: 'addressbook-query text-match', headers: { Depth: '1', 'Content-Type': XML_CONTENT_TYPE }, body: addressbookQueryBody(CONTACT_SEARCH_TERM), expect: [207] };
-  if (!target.validate) return errors + (await measure(context, 'addressbook-query text-match', size, limits, () => query, {}, true)).errors;
+  const searches = [
+    { label: 'addressbook-query text-match', property: 'FN' as const, term: CONTACT_SEARCH_TERM },
+    { label: 'addressbook-query EMAIL', property: 'EMAIL' as const, term: CONTACT_EMAIL_TERM },
+  ];
+  const queryOf = (search: (typeof searches)[number]): BenchRequest => ({
+    method: 'REPORT', path: book, label: search.label, headers: { Depth: '1', 'Content-Type': XML_CONTENT_TYPE }, body: addressbookQueryBody(search.property, search.term), expect: [207],
+  });
+  const multigetSize = Math.min(100, contacts.length);
+  if (!target.validate) {
+    for (const search of searches) errors += (await measure(context, search.label, size, limits, () => queryOf(search), {}, true)).errors;
+    const hrefs = Array.from({ length: multigetSize }, (_, i) => `${book}card-${i}.vcf`);
+    return errors + (await measure(context, 'addressbook-multiget 100', size, limits, () => ({ method: 'REPORT', path: book, label: 'addressbook-multiget 100', headers: { Depth: '1', 'Content-Type': XML_CONTENT_TYPE }, body: addressbookMultigetBody(hrefs), expect: [207] }), {}, true)).errors;
+  }
   if (seeded.ops !== overHttp) throw new BenchFailure(`seeding ${book} created ${seeded.ops} of ${overHttp} contacts`);
   if (overHttp < size && target.bulkWrite !== undefined) await target.bulkWrite(book, contacts.slice(overHttp).map((t) => ({ name: t.spec.name, body: renderContact(t.spec) })));
   await verifyListing(context, book, contacts, 'after seeding the address book');
 
-  const expected = new Map(contacts.filter((t) => contactMatches(t.spec, CONTACT_SEARCH_TERM)).map((t) => [t.spec.name, t]));
-  const expectedNames = new Set(expected.keys());
-  let reported = false;
-  const check = memoized((response) => {
-    const { entries } = multistatusOf(response);
-    const names = entries.map((e) => memberName(e.href));
-    let wrong: string | undefined;
-    if (!sameSet(names, expectedNames)) wrong = `members: ${describeSetDifference(names, expectedNames)}`;
-    for (const entry of wrong === undefined ? entries : []) {
-      const tracked = expected.get(memberName(entry.href));
-      if (tracked === undefined || entry.data === undefined || !entry.data.includes(tracked.spec.uid)) wrong = `no or wrong address-data for ${entry.href}`;
-      else if (entry.etag !== undefined && entry.etag !== tracked.etag) wrong = `ETag of ${entry.href}`;
-      if (wrong !== undefined) break;
-    }
-    if (wrong !== undefined && !reported) {
-      reported = true;
-      context.log(`[${target.name} ${size}] addressbook-query wrong answer: ${wrong}`);
-    }
-    return wrong === undefined ? undefined : wrong.startsWith('members') ? '207-wrong-members' : '207-wrong-data';
-  });
-  errors += (await measure(context, 'addressbook-query text-match', size, limits, () => ({ ...query, done: check }), { members: expectedNames.size }, true)).errors;
+  for (const search of searches) {
+    const expected = new Map(contacts.filter((t) => (search.property === 'FN' ? contactMatches(t.spec, search.term) : contactEmailMatches(t.spec, search.term))).map((t) => [t.spec.name, t]));
+    const expectedNames = new Set(expected.keys());
+    let reported = false;
+    const check = memoized((response) => {
+      const { entries } = multistatusOf(response);
+      const names = entries.map((e) => memberName(e.href));
+      let wrong: string | undefined;
+      if (!sameSet(names, expectedNames)) wrong = `members: ${describeSetDifference(names, expectedNames)}`;
+      for (const entry of wrong === undefined ? entries : []) {
+        wrong = contactEntryWrong(entry, expected.get(memberName(entry.href)));
+        if (wrong !== undefined) break;
+      }
+      if (wrong !== undefined && !reported) {
+        reported = true;
+        context.log(`[${target.name} ${size}] ${search.label} wrong answer: ${wrong}`);
+      }
+      return wrong === undefined ? undefined : wrong.startsWith('members') ? '207-wrong-members' : '207-wrong-data';
+    });
+    errors += (await measure(context, search.label, size, limits, () => ({ ...queryOf(search), done: check }), { members: expectedNames.size }, true)).errors;
+  }
+
+  // addressbook-multiget of 100 random cards: every one answered with its data and ETag.
+  errors += (await measure(context, 'addressbook-multiget 100', size, limits, (sequence) => {
+    const chosen = (sequence === 0 ? sample(mulberry32(options.seed), contacts.length, multigetSize) : sample(random, contacts.length, multigetSize)).map((i) => contacts[i]).filter((t) => t !== undefined);
+    const hrefs = chosen.map(pathOf);
+    const byName = new Map(chosen.map((t) => [t.spec.name, t]));
+    return {
+      method: 'REPORT', path: book, label: 'addressbook-multiget 100', headers: { Depth: '1', 'Content-Type': XML_CONTENT_TYPE }, body: addressbookMultigetBody(hrefs), expect: [207],
+      done: (response) => {
+        if (response === null || response.status !== 207) return undefined;
+        const { entries } = multistatusOf(response);
+        if (entries.length !== hrefs.length) return '207-wrong-count';
+        for (const entry of entries) {
+          const tracked = byName.get(memberName(entry.href));
+          if (tracked === undefined) return '207-wrong-members';
+          if (contactEntryWrong(entry, tracked) !== undefined) return '207-wrong-data';
+        }
+        return undefined;
+      },
+    };
+  }, { members: multigetSize }, true)).errors;
   return errors;
+}
+
+/** What is wrong with one contact in an answer (its address-data must carry the UID, its ETag the stored one). */
+function contactEntryWrong(entry: { readonly href: string; readonly data?: string | undefined; readonly etag?: string | undefined }, tracked: Tracked<ContactSpec> | undefined): string | undefined {
+  if (tracked === undefined || entry.data === undefined || !entry.data.includes(tracked.spec.uid)) return `no or wrong address-data for ${entry.href}`;
+  if (entry.etag !== undefined && entry.etag !== tracked.etag) return `ETag of ${entry.href}`;
+  return undefined;
 }
 
 // ---- the phone workload ----------------------------------------------------------------------------
