@@ -29,6 +29,8 @@ export const configSchema = z
     tombstoneRetentionDays: z.coerce.number().min(1),
     /** How often the change log is pruned. */
     pruneIntervalMs: z.coerce.number().int().min(1000),
+    /** Where alarms (an unexpected release) are also POSTed as JSON; empty = log, metric and /readyz only. */
+    alarmWebhook: z.union([z.literal(''), z.url({ protocol: /^https?$/u })]),
   })
   .strict();
 
@@ -48,6 +50,7 @@ export const DEFAULTS: Config = {
   realm: 'Almanac',
   tombstoneRetentionDays: 90,
   pruneIntervalMs: 3_600_000,
+  alarmWebhook: '',
 };
 
 /** ALMANAC_MAX_BODY_BYTES ↔ maxBodyBytes */

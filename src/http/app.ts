@@ -17,6 +17,7 @@ import { startChangePruner } from '../sync/pruner.ts';
 import { syncPlugin } from '../sync/plugin.ts';
 import { currentReleaseIdentity } from '../release/identity.ts';
 import type { Store } from '../store/store.ts';
+import { sendAlarmWebhook, type AlarmPayload } from './alarm-webhook.ts';
 import { HttpFrontend } from './http-server.ts';
 import { HttpMetrics } from './metrics.ts';
 
@@ -38,14 +39,35 @@ function approvalHint(): string {
   return `If this release is intended, rehearse it and approve it: almanac release expect ${version} --approved-by NAME`;
 }
 
-/** DESIGN.md §6: an unexpected release says so loudly and keeps saying it, every minute. */
-function raiseReleaseAlarm(reason: string, logger: Logger, metrics: HttpMetrics): NodeJS.Timeout {
+function releaseAlarmPayload(reason: string): AlarmPayload {
+  const { version } = currentReleaseIdentity();
+  return { alarm: 'unexpected-release', reason, version, host: hostname(), pid: process.pid, resolve: `almanac release expect ${version} --approved-by NAME`, at: new Date().toISOString() };
+}
+
+const WEBHOOK_REPEAT_MS = 3_600_000;
+
+/**
+ * DESIGN.md §6: an unexpected release says so loudly and keeps saying it: a fatal log line every
+ * minute, and the webhook (if configured) now and every hour, so a missed delivery is not the end of it.
+ */
+function raiseReleaseAlarm(reason: string, config: Config, logger: Logger, metrics: HttpMetrics): { stop(): void } {
   metrics.unexpectedRelease.set(1);
   const shout = (): void => logger.fatal({ alarm: 'unexpected-release', reason }, `UNEXPECTED RELEASE: ${reason}. No schema change was made; serving on the existing schema. ${approvalHint()}`);
   shout();
-  const timer = setInterval(shout, 60_000);
-  timer.unref();
-  return timer;
+  const timers = [setInterval(shout, 60_000)];
+  const stopping = new AbortController();
+  if (config.alarmWebhook !== '') {
+    const notify = (): void => void sendAlarmWebhook(config.alarmWebhook, releaseAlarmPayload(reason), logger, { signal: stopping.signal });
+    notify();
+    timers.push(setInterval(notify, WEBHOOK_REPEAT_MS));
+  }
+  for (const timer of timers) timer.unref();
+  return {
+    stop: () => {
+      for (const timer of timers) clearInterval(timer);
+      stopping.abort();
+    },
+  };
 }
 
 const HEARTBEAT_MS = 15_000;
@@ -101,16 +123,20 @@ export async function startAlmanac(config: Config, logger: Logger = createLogger
     // Not ready means never binding the port, so the node already serving keeps all the traffic.
     await store.close();
     release();
-    throw new UnexpectedRelease(`${guard.unexpected ?? 'unexpected release'}; the schema (version ${guard.schemaVersion}) is too old for this release, which may run no DDL. ${approvalHint()}`);
+    const reason = `${guard.unexpected ?? 'unexpected release'}; the schema (version ${guard.schemaVersion}) is too old for this release, which may run no DDL`;
+    // The node exits after this, so the webhook gets two quick tries rather than the hourly repeats.
+    if (config.alarmWebhook !== '') await sendAlarmWebhook(config.alarmWebhook, releaseAlarmPayload(reason), logger, { attempts: 2, backoffMs: () => 1_000 });
+    throw new UnexpectedRelease(`${reason}. ${approvalHint()}`);
   }
   const dav = buildDavServer(store, config, logger);
   const metrics = new HttpMetrics();
   const frontend = new HttpFrontend(config, { dav, store, logger, metrics });
-  const alarm = guard.unexpected === undefined ? undefined : raiseReleaseAlarm(guard.unexpected, logger, metrics);
+  const alarm = guard.unexpected === undefined ? undefined : raiseReleaseAlarm(guard.unexpected, config, logger, metrics);
   let address;
   try {
     address = await frontend.listen();
   } catch (error) {
+    alarm?.stop();
     await store.close();
     release();
     throw error;
@@ -124,7 +150,7 @@ export async function startAlmanac(config: Config, logger: Logger = createLogger
     dav,
     logger,
     stop: async () => {
-      if (alarm !== undefined) clearInterval(alarm);
+      alarm?.stop();
       await node.stop();
       pruner.stop();
       await frontend.drain(config.shutdownGraceMs);
