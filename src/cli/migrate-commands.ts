@@ -1,6 +1,6 @@
-// `almanac migrate …`: the schema migration commands. Today `migrate lint`, which checks this
-// release's SQLite migrations against the rules of their phase; status, pause, resume and rehearse
-// join the same group later. Lint opens no store: it imports the release lint and the migration list.
+// `almanac migrate …`: the schema migration commands: `lint` checks this release's SQLite migrations
+// against the rules of their phase (opens no store); `status`, `pause` and `resume` read and flag the
+// backfills in the database (./migrate-progress.ts).
 import type { Command } from 'commander';
 import { lintMigrations, type LintFinding } from '../release/migration-lint.ts';
 import type { SqliteMigration } from '../store/sqlite/migrator.ts';
@@ -8,7 +8,9 @@ import { SQLITE_MIGRATIONS } from '../store/sqlite/migrations/index.ts';
 import { CliError, ExitCode } from './exit-codes.ts';
 import { json } from './format.ts';
 import type { CliIo } from './io.ts';
-import type { Run } from './run.ts';
+import { migratePause, migrateStatus } from './migrate-progress.ts';
+import { addStoreOptions, type Run } from './run.ts';
+import type { StoreOptions } from './store.ts';
 
 /** The migration's file name without extension, e.g. 0002-object-time-index. */
 function migrationFile(finding: Pick<LintFinding, 'version' | 'name'>): string {
@@ -44,4 +46,14 @@ export function registerMigrateCommands(program: Command, io: CliIo, run: Run): 
     .description("check this release's migrations for statements unsafe in their phase (exit 2 on errors)")
     .option('--json', 'print the findings as a JSON array')
     .action((options: { json?: boolean }) => run(() => Promise.resolve(migrateLint(options, io))));
+
+  addStoreOptions(migrate.command('status').description('applied and pending migrations, and each backfill’s progress, rate and ETA').option('--json', 'print JSON')).action(
+    (options: StoreOptions & { json?: boolean }) => run(() => Promise.resolve(migrateStatus(options, io))),
+  );
+  addStoreOptions(migrate.command('pause').description('hold the running backfill before its next batch (any process may resume it)')).action((options: StoreOptions) =>
+    run(() => Promise.resolve(migratePause(options, io, true))),
+  );
+  addStoreOptions(migrate.command('resume').description('let a paused backfill continue')).action((options: StoreOptions) =>
+    run(() => Promise.resolve(migratePause(options, io, false))),
+  );
 }

@@ -7,11 +7,39 @@ import type Database from 'better-sqlite3';
 
 export type MigrationPhase = 'expand' | 'backfill' | 'contract';
 
+/** A SQLite value a backfill may write. */
+export type SqliteValue = string | number | bigint | Uint8Array | null;
+
+/**
+ * A backfill declared in code (DESIGN.md §6): which rows (a keyset over an INTEGER key, visited in
+ * key order), and an idempotent function computing the new values of one row. The runner reads a
+ * batch, writes what `derive` returns and moves its checkpoint in ONE immediate transaction, so a
+ * crash at any moment resumes exactly after the last committed batch.
+ */
+export interface BackfillDefinition {
+  readonly table: string;
+  /** An INTEGER PRIMARY KEY (rowid alias) column: the checkpoint is the last key done. */
+  readonly key: string;
+  /** Columns `derive` reads (the key is always read). */
+  readonly columns: readonly string[];
+  /**
+   * The new column values for one row, or undefined to leave it alone. Must be idempotent: it may
+   * run again on a row whose batch was rolled back, and on rows the new write path already filled.
+   */
+  readonly derive: (row: Readonly<Record<string, unknown>>) => Readonly<Record<string, SqliteValue>> | undefined;
+}
+
 export interface SqliteMigration {
   readonly version: number;
   readonly name: string;
   readonly phase: MigrationPhase;
+  /**
+   * The statements of an expand or contract step. For a backfill declared in code, a description of
+   * what it writes and a revision: it is part of the checksum, so change it whenever `derive` changes.
+   */
   readonly sql: string;
+  /** Only for phase 'backfill': the batched work, run by the backfill runner (./backfill.ts). */
+  readonly backfill?: BackfillDefinition;
 }
 
 export interface AppliedMigration {
@@ -60,25 +88,55 @@ export function planMigrations(applied: readonly AppliedMigration[], known: read
   const appliedVersions = new Set(applied.map((row) => row.version));
   const pending = known.filter((m) => !appliedVersions.has(m.version));
   const highestApplied = Math.max(0, ...applied.map((row) => row.version));
-  const outOfOrder = pending.find((m) => m.version < highestApplied && unknown.length === 0);
+  // A backfill or contract legitimately stays pending behind later expand migrations (they are run
+  // by their own, later steps); only a skipped expand means the history was reordered.
+  const outOfOrder = pending.find((m) => m.phase === 'expand' && m.version < highestApplied && unknown.length === 0);
   if (outOfOrder !== undefined) {
     throw new MigrationHistoryError(`migration ${outOfOrder.version}-${outOfOrder.name} is older than applied migration ${highestApplied} but was never applied: migrations were reordered`);
   }
   return { pending, unknown };
 }
 
-/** Applies the pending migrations, each in its own IMMEDIATE transaction together with its record. */
-export function applyMigrations(db: Database.Database, known: readonly SqliteMigration[], now: () => number = Date.now): SqliteMigration[] {
+export function ensureMigrationTable(db: Database.Database): void {
   db.exec(`CREATE TABLE IF NOT EXISTS schema_migrations (
     version INTEGER PRIMARY KEY, name TEXT NOT NULL, phase TEXT NOT NULL, checksum TEXT NOT NULL, applied_at INTEGER NOT NULL
   ) STRICT`);
+}
+
+export function recordMigration(db: Database.Database, migration: SqliteMigration, appliedAt: number): void {
+  db.prepare('INSERT INTO schema_migrations (version, name, phase, checksum, applied_at) VALUES (?, ?, ?, ?, ?)').run(
+    migration.version,
+    migration.name,
+    migration.phase,
+    migrationChecksum(migration),
+    appliedAt,
+  );
+}
+
+/**
+ * Applies the pending migrations, each in its own IMMEDIATE transaction together with its record.
+ * A backfill declared in code runs to the end here in batches (`runBackfill`): this path is for an
+ * empty database, tools and tests; a serving node runs backfills in the background instead.
+ */
+export function applyMigrations(
+  db: Database.Database,
+  known: readonly SqliteMigration[],
+  now: () => number = Date.now,
+  runBackfill: (db: Database.Database, migration: SqliteMigration) => void = () => {
+    throw new Error('a backfill migration needs a backfill runner');
+  },
+): SqliteMigration[] {
+  ensureMigrationTable(db);
   const { pending, unknown } = planMigrations(readAppliedMigrations(db), known);
   if (unknown.length > 0) return []; // a newer release owns the schema: never migrate under it
-  const record = db.prepare('INSERT INTO schema_migrations (version, name, phase, checksum, applied_at) VALUES (?, ?, ?, ?, ?)');
   for (const migration of pending) {
+    if (migration.backfill !== undefined) {
+      runBackfill(db, migration); // records the migration in its last batch's transaction
+      continue;
+    }
     db.transaction(() => {
       db.exec(migration.sql);
-      record.run(migration.version, migration.name, migration.phase, migrationChecksum(migration), now());
+      recordMigration(db, migration, now());
     }).immediate();
   }
   return pending;

@@ -34,6 +34,7 @@ import type {
   SyncPage,
   UserRecord,
 } from '../types.ts';
+import { runBackfillToEnd } from './backfill.ts';
 import { applyMigrations, planMigrations, readAppliedMigrations, type SqliteMigration } from './migrator.ts';
 import { MINIMUM_SCHEMA_VERSION, SQLITE_MIGRATIONS } from './migrations/index.ts';
 import {
@@ -94,13 +95,17 @@ export class SqliteStore implements Store {
   private readonly k: Kysely<SqliteDatabase>;
   private readonly tree: TreeWriter;
   private readonly lockBudgetMs: number;
-  private readonly migrations: readonly SqliteMigration[];
+  /** The migrations this store was opened with (the backfill runner and the rehearsal read them). */
+  readonly migrations: readonly SqliteMigration[];
+  /** The database file, for tools that open their own connection (backfill runner, status). */
+  readonly file: string;
   private readonly now: () => number;
   private cachedEpoch: string | undefined;
   private guard: ReleaseGuardState = { unexpected: undefined, schemaVersion: 0, canServe: true, pending: [] };
 
   private constructor(db: Database.Database, options: SqliteStoreOptions) {
     this.db = db;
+    this.file = db.name;
     this.q = new SqliteRunner(db);
     this.k = queryBuilder();
     this.now = options.now ?? Date.now;
@@ -147,7 +152,7 @@ export class SqliteStore implements Store {
     const applied = readAppliedMigrations(this.db);
     const { pending } = planMigrations(applied, this.migrations);
     if (release === undefined || applied.length === 0) {
-      applyMigrations(this.db, this.migrations, this.now);
+      applyMigrations(this.db, this.migrations, this.now, runBackfillToEnd);
       if (release !== undefined) recordCurrentRelease(this.db, release);
       return { unexpected: undefined, schemaVersion: this.schemaVersion(), canServe: true, pending: [] };
     }
@@ -157,7 +162,7 @@ export class SqliteStore implements Store {
     const unexpected = isCurrent ? undefined : unexpectedBecause(this.db, release, this.now());
     if (unexpected === undefined) {
       // Only expand runs at start: backfill and contract are explicit, rehearsed operator steps.
-      applyMigrations(this.db, this.migrations.filter((m) => m.phase === 'expand' || !pending.includes(m)), this.now);
+      applyMigrations(this.db, this.migrations.filter((m) => m.phase === 'expand' || !pending.includes(m)), this.now, runBackfillToEnd);
       recordCurrentRelease(this.db, release);
       const remaining = planMigrations(readAppliedMigrations(this.db), this.migrations).pending;
       return { unexpected: undefined, schemaVersion: this.schemaVersion(), canServe: true, pending: remaining.map((m) => m.version) };

@@ -8,6 +8,7 @@ import { migration as searchIndex } from './0004-search-index.ts';
 import { migration as changeLogIndexes } from './0005-change-log-indexes.ts';
 import { migration as releaseExpectations } from './0006-release-expectations.ts';
 import { migration as nodes } from './0007-nodes.ts';
+import { migration as backfillCheckpoints } from './0008-backfill-checkpoints.ts';
 
 /**
  * The oldest schema this release can serve on (DESIGN.md §5.5): a node whose release was not
@@ -16,4 +17,4 @@ import { migration as nodes } from './0007-nodes.ts';
  */
 export const MINIMUM_SCHEMA_VERSION = 4;
 
-export const SQLITE_MIGRATIONS: readonly SqliteMigration[] = [initial, objectTimeIndex, syncHorizon, searchIndex, changeLogIndexes, releaseExpectations, nodes];
+export const SQLITE_MIGRATIONS: readonly SqliteMigration[] = [initial, objectTimeIndex, syncHorizon, searchIndex, changeLogIndexes, releaseExpectations, nodes, backfillCheckpoints];

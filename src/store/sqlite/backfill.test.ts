@@ -1,0 +1,134 @@
+// Backfills (DESIGN.md §6): a batch and its checkpoint commit together, a kill -9 at any moment
+// resumes exactly where it stopped (no row missed, none done twice), only the claiming node runs it,
+// and the batch size follows the target batch time (pause/resume: src/cli/migrate-commands.test.ts).
+import assert from 'node:assert/strict';
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { describe, it } from 'node:test';
+import { assertComplete, FIXTURE_MIGRATIONS, ITEMS_BACKFILL, nextEvent, openDatabase, seedItems, startChild } from '../../../test/support/backfill-fixture.ts';
+import { claimBackfill, readBackfill, runBatch } from './backfill.ts';
+import { BackfillRunner } from './backfill-runner.ts';
+import type { SqliteMigration } from './migrator.ts';
+
+
+function withDir(fn: (dir: string) => Promise<void> | void): Promise<void> {
+  const dir = mkdtempSync(join(tmpdir(), 'almanac-backfill-'));
+  return Promise.resolve(fn(dir)).finally(() => rmSync(dir, { recursive: true, force: true }));
+}
+
+void describe('backfill batches and checkpoints', () => {
+  void it('commits a batch and its checkpoint together: a failing batch leaves neither', () =>
+    withDir((dir) => {
+      seedItems(dir, 250);
+      const db = openDatabase(dir);
+      try {
+        let failAt: number | null = 230;
+        const flaky: SqliteMigration = {
+          ...ITEMS_BACKFILL,
+          backfill: {
+            ...ITEMS_BACKFILL.backfill!,
+            derive: (row) => {
+              if (row.id === failAt) throw new Error('derive failed');
+              return ITEMS_BACKFILL.backfill!.derive(row);
+            },
+          },
+        };
+        claimBackfill(db, flaky, 'n1', Date.now(), 30_000, 100);
+        runBatch(db, flaky, { node: 'n1', batchSize: 100 });
+        runBatch(db, flaky, { node: 'n1', batchSize: 100 });
+        assert.throws(() => runBatch(db, flaky, { node: 'n1', batchSize: 100 }), /derive failed/u);
+        const progress = readBackfill(db, flaky.version);
+        assert.equal(progress?.lastKey, 200);
+        assert.equal(progress.rowsDone, 200);
+        const third = db.prepare('SELECT count(*) AS n FROM items WHERE id > 200 AND touched > 0').get() as { n: number };
+        assert.equal(third.n, 0, 'the failed batch wrote nothing');
+        failAt = null;
+        assert.equal(runBatch(db, flaky, { node: 'n1', batchSize: 100 }).done, true);
+      } finally {
+        db.close();
+      }
+      assertComplete(dir, 250);
+    }));
+
+  void it('lets only the claiming node run batches while its claim is fresh', () =>
+    withDir((dir) => {
+      seedItems(dir, 10);
+      const db = openDatabase(dir);
+      try {
+        assert.ok(claimBackfill(db, ITEMS_BACKFILL, 'a', Date.now(), 30_000, 5));
+        assert.equal(claimBackfill(db, ITEMS_BACKFILL, 'b', Date.now(), 30_000, 5), undefined, 'b may not take a live claim');
+        assert.equal(runBatch(db, ITEMS_BACKFILL, { node: 'b', batchSize: 5 }).rows, 0, 'b runs nothing');
+        assert.ok(claimBackfill(db, ITEMS_BACKFILL, 'b', Date.now() + 60_000, 30_000, 5), 'a stale claim is taken over');
+      } finally {
+        db.close();
+      }
+    }));
+
+  void it('resumes after kill -9 at several points with no row missed or done twice', { timeout: 60_000 }, () =>
+    withDir(async (dir) => {
+      const rows = 3000;
+      seedItems(dir, rows);
+      for (const killAfter of [1, 4, 9]) {
+        const child = startChild(dir, `killed-${killAfter}`, 0.05);
+        for (let seen = 0; seen < killAfter; ) {
+          if ((await nextEvent(child.lines)).kind === 'progress') seen++;
+        }
+        child.kill();
+        await child.exited;
+        const db = openDatabase(dir);
+        const progress = readBackfill(db, ITEMS_BACKFILL.version);
+        const touched = (db.prepare('SELECT count(*) AS n FROM items WHERE touched > 0').get() as { n: number }).n;
+        db.close();
+        assert.equal(touched, progress?.rowsDone, 'the rows written are exactly those the checkpoint counts');
+        assert.ok((progress?.rowsDone ?? 0) < rows, 'killed before the end');
+      }
+      const db = openDatabase(dir);
+      try {
+        await new BackfillRunner({ db, migrations: FIXTURE_MIGRATIONS, node: 'resumer', staleAfterMs: 0, wait: () => Promise.resolve() }).run();
+      } finally {
+        db.close();
+      }
+      assertComplete(dir, rows);
+    }));
+
+  void it('adapts the batch size to the target batch time, and halves it under request-latency pressure', () =>
+    withDir(async (dir) => {
+      seedItems(dir, 2000);
+      // A virtual clock: each row costs exactly 1 ms, so sizes are deterministic.
+      let now = 0;
+      const costly: SqliteMigration = {
+        ...ITEMS_BACKFILL,
+        backfill: { ...ITEMS_BACKFILL.backfill!, derive: (row) => ((now += 1), ITEMS_BACKFILL.backfill!.derive(row)) },
+      };
+      const migrations = [...FIXTURE_MIGRATIONS.filter((m) => m !== ITEMS_BACKFILL), costly];
+      let pressure = 1;
+      const db = openDatabase(dir);
+      try {
+        const runner = new BackfillRunner({
+          db,
+          migrations,
+          node: 'n',
+          initialBatchSize: 1,
+          targetBatchMs: 25,
+          clock: () => now,
+          pressure: () => pressure,
+          wait: () => Promise.resolve(),
+          onEvent: (event) => {
+            if (event.kind === 'progress' && event.progress.rowsDone > 1000) pressure = 3;
+          },
+          reportEvery: 1,
+        });
+        const summary = await runner.run();
+        const sizes = summary.batchSizes;
+        assert.deepEqual(sizes.slice(0, 6), [1, 2, 4, 8, 16, 25], 'grows at most twofold until a batch takes the target time');
+        const beforePressure = sizes.slice(6, 30);
+        assert.ok(beforePressure.every((s) => s === 25), `steady at the target: ${beforePressure.join(',')}`);
+        assert.equal(sizes.at(-2), 12, 'under pressure a batch aims at half the target');
+        assert.ok(summary.longestLockMs <= 100);
+      } finally {
+        db.close();
+      }
+      assertComplete(dir, 2000);
+    }));
+});
