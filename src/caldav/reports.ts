@@ -147,7 +147,8 @@ async function freeBusyQuery(context: RequestContext, resource: Resource, body: 
   const range = parseTimeRange(rangeElement);
   if (range.start === null || range.end === null) throw new DavError(400, 'free-busy-query needs a time-range with start and end.');
   const floatingZone = await calendarZone(context, resource.collection);
-  const candidates = await context.store.queryObjects(resource.collection.id, { overlapping: range });
+  // A prefilter only: objects stored as never busy (transparent, cancelled, tasks) are not read at all.
+  const candidates = await context.store.queryObjects(resource.collection.id, { overlapping: range, mayBeBusy: true });
   const calendars = candidates.filter((o) => o.component === 'VEVENT' || o.component === 'VFREEBUSY').map((o) => parseStored(o).vcalendar);
   const text = freeBusy(calendars, { start: range.start, end: range.end }, floatingZone === undefined ? {} : { floatingZone });
   return { status: 200, headers: { 'Content-Type': 'text/calendar; charset=utf-8' }, body: text };

@@ -38,7 +38,7 @@ export async function validateCalendarWrite(context: RequestContext, calendar: C
     const text = decodeCalendarBytes(input.body);
     const components = await supportedComponents(context, calendar);
     const { info } = validateCalendarObject(text, components === undefined ? {} : { supportedComponents: components });
-    return { uid: info.uid, component: info.componentType, firstStart: info.firstStart, lastEnd: info.lastEnd };
+    return { uid: info.uid, component: info.componentType, firstStart: info.firstStart, lastEnd: info.lastEnd, mayBeBusy: info.mayBeBusy };
   } catch (error) {
     if (error instanceof InvalidCalendarObject) throw new DavError(403, error.message, caldav(error.precondition));
     throw error;

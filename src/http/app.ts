@@ -18,6 +18,7 @@ import { syncPlugin } from '../sync/plugin.ts';
 import { currentReleaseIdentity } from '../release/identity.ts';
 import type { Store } from '../store/store.ts';
 import { sendAlarmWebhook, type AlarmPayload } from './alarm-webhook.ts';
+import { startBackgroundBackfill, type BackgroundBackfill } from './backfill-node.ts';
 import { HttpFrontend } from './http-server.ts';
 import { HttpMetrics } from './metrics.ts';
 
@@ -26,6 +27,8 @@ export interface RunningAlmanac {
   readonly store: Store;
   readonly dav: DavServer;
   readonly logger: Logger;
+  /** The backfills running in the background of this node, when its release has any pending. */
+  readonly backfill: BackgroundBackfill | undefined;
   /** Graceful stop: drain requests, then close the store. */
   stop(): Promise<void>;
 }
@@ -73,10 +76,9 @@ function raiseReleaseAlarm(reason: string, config: Config, logger: Logger, metri
 const HEARTBEAT_MS = 15_000;
 
 /** Keeps this node in the database's registry while it serves, and removes it on a clean stop. */
-function startHeartbeat(store: SqliteStore, logger: Logger): { stop(): Promise<void> } {
+function startHeartbeat(store: SqliteStore, logger: Logger, id: string): { stop(): Promise<void> } {
   const identity = currentReleaseIdentity();
   const startedAt = Date.now();
-  const id = randomUUID();
   const beat = (): void => {
     store
       .heartbeat({ ...identity, id, host: hostname(), pid: process.pid, startedAt, heartbeatAt: Date.now() })
@@ -142,15 +144,20 @@ export async function startAlmanac(config: Config, logger: Logger = createLogger
     throw error;
   }
   const pruner = startChangePruner(store, config, logger);
-  const node = startHeartbeat(store, logger);
+  const nodeId = randomUUID();
+  const node = startHeartbeat(store, logger, nodeId);
+  // Backfills run only for an expected release, after its expand phase ran at open (DESIGN.md §6).
+  const backfill = guard.unexpected === undefined ? startBackgroundBackfill(store, metrics, logger, nodeId) : undefined;
   const host = address.family === 'IPv6' ? `[${address.address}]` : address.address;
   return {
     url: `http://${host}:${address.port}/`,
     store,
     dav,
     logger,
+    backfill,
     stop: async () => {
       alarm?.stop();
+      await backfill?.stop();
       await node.stop();
       pruner.stop();
       await frontend.drain(config.shutdownGraceMs);

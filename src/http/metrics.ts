@@ -1,6 +1,7 @@
 // Prometheus metrics for the HTTP front end: requests by method and status, a latency histogram,
 // and the count of 503 answers given because the store could not answer completely.
 import { Counter, Gauge, Histogram, Registry, collectDefaultMetrics } from 'prom-client';
+import { LatencyWindow } from './latency-window.ts';
 
 export class HttpMetrics {
   readonly registry = new Registry();
@@ -8,6 +9,8 @@ export class HttpMetrics {
   readonly latency: Histogram<'method'>;
   readonly unavailable: Counter;
   readonly unexpectedRelease: Gauge;
+  /** Recent latencies: the signal a background backfill slows down on. */
+  readonly recent = new LatencyWindow();
 
   constructor() {
     collectDefaultMetrics({ register: this.registry, prefix: 'almanac_' });
@@ -41,5 +44,6 @@ export class HttpMetrics {
     const known = /^(GET|HEAD|PUT|DELETE|OPTIONS|PROPFIND|PROPPATCH|MKCOL|MKCALENDAR|COPY|MOVE|REPORT)$/u.test(method) ? method : 'OTHER';
     this.requests.inc({ method: known, status: String(status) });
     this.latency.observe({ method: known }, seconds);
+    this.recent.add(seconds);
   }
 }

@@ -2,7 +2,7 @@
 import { describe, it } from 'node:test';
 import assert from 'node:assert/strict';
 import type ICAL from 'ical.js';
-import { freeBusy } from './freebusy.ts';
+import { freeBusy, mayBeBusy } from './freebusy.ts';
 import { parseCalendar } from './parse.ts';
 import { prepareTimezones, resolveZone } from './timezones.ts';
 
@@ -84,5 +84,22 @@ void describe('freeBusy', () => {
       ':20240110T230000Z/20240111T010000Z',
       ':20240111T050000Z/20240111T120000Z',
     ));
+  });
+});
+
+void describe('mayBeBusy (stored at write time so free-busy-query can skip objects)', () => {
+  void it('is false only when no instance can ever add busy time', () => {
+    assert.equal(mayBeBusy(event('a', ':20240110T100000Z', ':20240110T110000Z')), true);
+    assert.equal(mayBeBusy(event('t', ':20240110T100000Z', ':20240110T110000Z', 'TRANSP:TRANSPARENT', 'RRULE:FREQ=YEARLY')), false);
+    assert.equal(mayBeBusy(event('c', ':20240110T100000Z', ':20240110T110000Z', 'STATUS:CANCELLED')), false);
+    assert.equal(mayBeBusy(event('x', ':20240110T100000Z', ':20240110T110000Z', 'STATUS:TENTATIVE')), true);
+    const override = load(
+      'BEGIN:VEVENT', 'UID:o', 'DTSTAMP:20240101T000000Z', 'DTSTART:20240110T100000Z', 'DTEND:20240110T110000Z', 'RRULE:FREQ=DAILY', 'TRANSP:TRANSPARENT', 'END:VEVENT',
+      'BEGIN:VEVENT', 'UID:o', 'DTSTAMP:20240101T000000Z', 'RECURRENCE-ID:20240111T100000Z', 'DTSTART:20240111T100000Z', 'DTEND:20240111T110000Z', 'END:VEVENT',
+    );
+    assert.equal(mayBeBusy(override), true, 'one opaque override is enough');
+    assert.equal(mayBeBusy(load('BEGIN:VTODO', 'UID:td', 'DTSTAMP:20240101T000000Z', 'END:VTODO')), false);
+    assert.equal(mayBeBusy(load('BEGIN:VFREEBUSY', 'UID:f', 'DTSTAMP:20240101T000000Z', 'FREEBUSY:20240110T100000Z/PT1H', 'END:VFREEBUSY')), true);
+    assert.equal(mayBeBusy(load('BEGIN:VFREEBUSY', 'UID:f', 'DTSTAMP:20240101T000000Z', 'END:VFREEBUSY')), false);
   });
 });

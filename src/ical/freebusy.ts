@@ -87,6 +87,17 @@ export function freeBusy(
 }
 
 /** §7.10 table for a VEVENT (master or override): the FBTYPE it contributes, or null for none. */
+/**
+ * Whether any instance of this object could ever add busy time to a free-busy answer: false when
+ * every VEVENT (master and overrides) is TRANSP:TRANSPARENT or STATUS:CANCELLED and there is no
+ * FREEBUSY period, or the object is a VTODO/VJOURNAL. Stored at write time so free-busy-query skips
+ * such objects (birthdays, holidays, cancelled series) without reading or expanding them.
+ */
+export function mayBeBusy(vcalendar: ICAL.Component): boolean {
+  if (vcalendar.getAllSubcomponents('vevent').some((event) => eventBusyType(event) !== null)) return true;
+  return vcalendar.getAllSubcomponents('vfreebusy').some((fb) => fb.getFirstProperty('freebusy') !== null);
+}
+
 function eventBusyType(component: ICAL.Component): string | null {
   if (component.name !== 'vevent') return null;
   const transp = String(component.getFirstPropertyValue('transp') ?? 'OPAQUE').toUpperCase();

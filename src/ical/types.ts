@@ -35,6 +35,8 @@ export interface CalendarObjectInfo {
    */
   readonly firstStart: number | null;
   readonly lastEnd: number | null;
+  /** Whether the object can contribute busy time to a free-busy answer (see freebusy.ts mayBeBusy). */
+  readonly mayBeBusy: boolean;
 }
 
 /** RFC 4790 collations CalDAV and CardDAV use for text-match. */

@@ -33,7 +33,7 @@ void describe('validateCalendarObject accepts', () => {
   void it('a plain event and reports its UID, type and bounds', () => {
     const { vcalendar, info } = validateCalendarObject(event('DTSTART:20240110T100000Z', 'DTEND:20240110T110000Z'));
     assert.equal(vcalendar.name, 'vcalendar');
-    assert.deepEqual(info, { uid: 'e1', componentType: 'VEVENT', firstStart: ms('2024-01-10T10:00:00Z'), lastEnd: ms('2024-01-10T11:00:00Z') });
+    assert.deepEqual(info, { uid: 'e1', componentType: 'VEVENT', firstStart: ms('2024-01-10T10:00:00Z'), lastEnd: ms('2024-01-10T11:00:00Z'), mayBeBusy: true });
   });
 
   void it('a missing PRODID and DTSTAMP, and DTEND equal to DTSTART', () => {
@@ -47,7 +47,7 @@ void describe('validateCalendarObject accepts', () => {
       'BEGIN:X-THING', 'X-A:b', 'END:X-THING');
     assert.equal(validateCalendarObject(series).info.componentType, 'VEVENT');
     const todo = text('BEGIN:VTODO', 'UID:t', 'SUMMARY:someday', 'END:VTODO');
-    assert.deepEqual(validateCalendarObject(todo).info, { uid: 't', componentType: 'VTODO', firstStart: null, lastEnd: null });
+    assert.deepEqual(validateCalendarObject(todo).info, { uid: 't', componentType: 'VTODO', firstStart: null, lastEnd: null, mayBeBusy: false });
   });
 
   void it('the Windows TZID "Pacific Standard Time" of outlook1.txt, with or without its VTIMEZONE, at the right offset', () => {

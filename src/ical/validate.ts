@@ -8,6 +8,7 @@ import { toUtcMs } from './occurrence-time.ts';
 import { parseCalendar } from './parse.ts';
 import { embeddedTzids, resolveZone, vtimezoneProblem } from './timezones.ts';
 import { InvalidCalendarObject } from './types.ts';
+import { mayBeBusy } from './freebusy.ts';
 import type { CalendarObjectInfo } from './types.ts';
 
 export interface ValidateOptions {
@@ -74,7 +75,7 @@ function check(vcalendar: ICAL.Component, options: ValidateOptions): CalendarObj
   const { type, uid } = checkResource(vcalendar, options);
   for (const component of vcalendar.getAllSubcomponents(type)) checkComponent(component);
   const bounds = objectBounds(vcalendar, options.maxInstances === undefined ? {} : { maxInstances: options.maxInstances });
-  return { uid, componentType: upper(type), firstStart: bounds.firstStart, lastEnd: bounds.lastEnd };
+  return { uid, componentType: upper(type), firstStart: bounds.firstStart, lastEnd: bounds.lastEnd, mayBeBusy: mayBeBusy(vcalendar) };
 }
 
 function checkCalendarProperties(vcalendar: ICAL.Component): void {

@@ -57,6 +57,11 @@ export interface HomeLayout {
 
 export interface ObjectQuery {
   readonly componentType?: string;
+  /**
+   * Only objects that may add busy time (free-busy-query). A prefilter a store may ignore: the
+   * caller still evaluates each object; a store uses it once it knows every object's answer.
+   */
+  readonly mayBeBusy?: boolean;
   readonly overlapping?: { readonly start: number | null; readonly end: number | null };
 }
 

@@ -68,6 +68,8 @@ export interface ObjectMetadata {
   readonly lastEnd?: number | null;
   /** Searchable values as JSON (contacts), so queries need not parse every object. */
   readonly searchIndex?: string | null;
+  /** Calendar objects: whether any instance can add busy time to free-busy (false: transparent, cancelled, tasks). */
+  readonly mayBeBusy?: boolean | null;
 }
 
 /** A dead property: its Clark name and its value serialised as an XML element. */

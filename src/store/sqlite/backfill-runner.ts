@@ -53,6 +53,11 @@ export interface BackfillRunSummary {
   readonly stopped: boolean;
 }
 
+function isBusy(error: unknown): boolean {
+  const code = (error as { code?: unknown }).code;
+  return code === 'SQLITE_BUSY' || code === 'SQLITE_LOCKED' || code === 'SQLITE_BUSY_SNAPSHOT';
+}
+
 export function pendingBackfills(db: Database.Database, migrations: readonly SqliteMigration[]): SqliteMigration[] {
   const applied = new Set(readAppliedMigrations(db).map((m) => m.version));
   return migrations.filter((m) => m.phase === 'backfill' && m.backfill !== undefined && !applied.has(m.version));
@@ -134,7 +139,15 @@ export class BackfillRunner {
       // Under pressure a batch aims at half the time, so each lock wait a request may meet is shorter.
       const aim = throttled ? target / 2 : target;
       const begun = this.clock();
-      const batch = runBatch(o.db, migration, { node: o.node, batchSize, rowsPerSecond: rate, throttled, clock: this.clock });
+      let batch;
+      try {
+        batch = runBatch(o.db, migration, { node: o.node, batchSize, rowsPerSecond: rate, throttled, clock: this.clock });
+      } catch (error) {
+        // Another writer (a tool, a backup) holds the lock: the batch rolled back whole; try again later.
+        if (!isBusy(error)) throw error;
+        await this.wait(poll);
+        continue;
+      }
       if (batch.paused || (batch.rows === 0 && !batch.done)) {
         if (!paused) {
           paused = true;

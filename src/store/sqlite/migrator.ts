@@ -23,6 +23,11 @@ export interface BackfillDefinition {
   /** Columns `derive` reads (the key is always read). */
   readonly columns: readonly string[];
   /**
+   * Where the values go: by default an UPDATE of the same row; with `into`, an upsert into a side
+   * table keyed by the same key (derived columns of a big STRICT table live there, see 0009).
+   */
+  readonly into?: { readonly table: string; readonly key: string };
+  /**
    * The new column values for one row, or undefined to leave it alone. Must be idempotent: it may
    * run again on a row whose batch was rolled back, and on rows the new write path already filled.
    */

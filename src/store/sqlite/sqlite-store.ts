@@ -50,6 +50,7 @@ import {
   type ReleaseExpectation,
   type ReleaseIdentity,
 } from './release-state.ts';
+import { ObjectBusyIndex } from './object-busy.ts';
 import { queryBuilder, SqliteRunner } from './query.ts';
 import { COLLECTION_COLUMNS, lastSegment, OBJECT_COLUMNS, toCollection, toObject, toUser, USER_COLUMNS, type CollectionRow, type ObjectRow } from './rows.ts';
 import type { SqliteDatabase } from './schema.ts';
@@ -94,6 +95,7 @@ export class SqliteStore implements Store {
   private readonly q: SqliteRunner;
   private readonly k: Kysely<SqliteDatabase>;
   private readonly tree: TreeWriter;
+  private readonly busy: ObjectBusyIndex;
   private readonly lockBudgetMs: number;
   /** The migrations this store was opened with (the backfill runner and the rehearsal read them). */
   readonly migrations: readonly SqliteMigration[];
@@ -109,7 +111,8 @@ export class SqliteStore implements Store {
     this.q = new SqliteRunner(db);
     this.k = queryBuilder();
     this.now = options.now ?? Date.now;
-    this.tree = new TreeWriter(this.q, this.k, this.now);
+    this.busy = new ObjectBusyIndex(db);
+    this.tree = new TreeWriter(this.q, this.k, this.now, this.busy);
     this.lockBudgetMs = options.lockBudgetMs ?? 2000;
     this.migrations = options.migrations ?? SQLITE_MIGRATIONS;
   }
@@ -140,6 +143,7 @@ export class SqliteStore implements Store {
     } finally {
       this.db.pragma('busy_timeout = 5');
     }
+    this.busy.refresh();
   }
 
   /**
@@ -454,6 +458,10 @@ export class SqliteStore implements Store {
 
   queryObjects(collectionId: number, filter: ObjectQuery): Promise<ObjectWithBody[]> {
     return this.read(() => {
+      if (filter.mayBeBusy === true && this.busy.complete()) {
+        const { start, end } = filter.overlapping ?? { start: null, end: null };
+        return this.busy.busyCandidates(collectionId, start, end, filter.componentType).map((row) => ({ ...toObject(row), body: row.body }));
+      }
       let query = this.k.selectFrom('objects').select([...OBJECT_COLUMNS, 'body']).where('collection_id', '=', collectionId);
       if (filter.componentType !== undefined) query = query.where('component', '=', filter.componentType);
       const { start, end } = filter.overlapping ?? { start: null, end: null };

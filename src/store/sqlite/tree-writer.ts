@@ -7,6 +7,7 @@ import { AlreadyExists, ConflictingPath, EtagMismatch, NotFound, StoreInconsiste
 import { contentEtag } from '../etag.ts';
 import type { Destination, NewCollection, PutObjectInput, WriteExpectation } from '../store.ts';
 import type { CollectionKind, CollectionRecord, ObjectRecord, PropertyOperation, PropertyTarget, StoredProperty } from '../types.ts';
+import type { ObjectBusyIndex } from './object-busy.ts';
 import type { SqliteRunner } from './query.ts';
 import { COLLECTION_COLUMNS, lastSegment, OBJECT_COLUMNS, toCollection, toObject, type CollectionRow } from './rows.ts';
 import type { SqliteDatabase } from './schema.ts';
@@ -34,11 +35,13 @@ export class TreeWriter {
   private readonly q: SqliteRunner;
   private readonly k: Kysely<SqliteDatabase>;
   private readonly now: () => number;
+  private readonly busy: ObjectBusyIndex | undefined;
 
-  constructor(q: SqliteRunner, k: Kysely<SqliteDatabase>, now: () => number) {
+  constructor(q: SqliteRunner, k: Kysely<SqliteDatabase>, now: () => number, busy?: ObjectBusyIndex) {
     this.q = q;
     this.k = k;
     this.now = now;
+    this.busy = busy;
   }
 
   // ---- helpers --------------------------------------------------------------------------------
@@ -247,6 +250,7 @@ export class TreeWriter {
       row = this.q.first(this.k.updateTable('objects').set(values).where('id', '=', current.id).returning(OBJECT_COLUMNS));
     }
     if (row === undefined) throw new Error('write returned no row');
+    this.busy?.write(row.id, input.collectionId, metadata);
     this.recordChange(input.collectionId, input.name, false, {
       objects: current === undefined ? 1 : 0,
       bytes: input.body.byteLength - (current?.size ?? 0),
@@ -277,6 +281,7 @@ export class TreeWriter {
       contentType: source.content_type,
       metadata: { uid: source.uid, component: source.component, firstStart: source.first_start, lastEnd: source.last_end, searchIndex: source.search_index },
     });
+    this.busy?.copy(source.id, copy.object.id);
     const properties = this.readProperties({ kind: 'object', objectId: source.id });
     if (properties.length > 0) {
       this.writeProperties({ kind: 'object', objectId: copy.object.id }, properties.map((p) => ({ op: 'set', name: p.name, xml: p.xml })));

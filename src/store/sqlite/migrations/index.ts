@@ -9,6 +9,8 @@ import { migration as changeLogIndexes } from './0005-change-log-indexes.ts';
 import { migration as releaseExpectations } from './0006-release-expectations.ts';
 import { migration as nodes } from './0007-nodes.ts';
 import { migration as backfillCheckpoints } from './0008-backfill-checkpoints.ts';
+import { migration as objectBusy } from './0009-object-busy.ts';
+import { migration as objectBusyBackfill } from './0010-object-busy-backfill.ts';
 
 /**
  * The oldest schema this release can serve on (DESIGN.md §5.5): a node whose release was not
@@ -17,4 +19,4 @@ import { migration as backfillCheckpoints } from './0008-backfill-checkpoints.ts
  */
 export const MINIMUM_SCHEMA_VERSION = 4;
 
-export const SQLITE_MIGRATIONS: readonly SqliteMigration[] = [initial, objectTimeIndex, syncHorizon, searchIndex, changeLogIndexes, releaseExpectations, nodes, backfillCheckpoints];
+export const SQLITE_MIGRATIONS: readonly SqliteMigration[] = [initial, objectTimeIndex, syncHorizon, searchIndex, changeLogIndexes, releaseExpectations, nodes, backfillCheckpoints, objectBusy, objectBusyBackfill];

@@ -1,0 +1,105 @@
+// Runs the pending backfills in the background of a serving node (DESIGN.md §6) and makes their
+// progress visible: Prometheus gauges read from the checkpoint table at each scrape, and JSON log
+// lines every few batches and at each change of state. The runner has its own connection, slows down
+// on the node's recent request latency, and stops at `almanac migrate pause`.
+import Database from 'better-sqlite3';
+import type { Logger } from 'pino';
+import { Gauge } from 'prom-client';
+import { listBackfills, type BackfillState } from '../store/sqlite/backfill.ts';
+import { BackfillRunner, pendingBackfills, type BackfillEvent } from '../store/sqlite/backfill-runner.ts';
+import type { SqliteStore } from '../store/sqlite/sqlite-store.ts';
+import type { HttpMetrics } from './metrics.ts';
+
+export interface BackgroundBackfill {
+  /** Resolves when every pending backfill is done (or the runner stopped or failed). */
+  readonly finished: Promise<void>;
+  /** Lets the batch in progress finish, then closes the runner's connection. */
+  stop(): Promise<void>;
+}
+
+const STATE_VALUE: Record<BackfillState, number> = { pending: 0, running: 1, paused: 2, done: 4 };
+
+function registerGauges(metrics: HttpMetrics, db: Database.Database): void {
+  const read = () => (db.open ? listBackfills(db) : []);
+  const gauge = (name: string, help: string, value: (b: ReturnType<typeof listBackfills>[number]) => number | null): void => {
+    if (metrics.registry.getSingleMetric(name) !== undefined) metrics.registry.removeSingleMetric(name);
+    new Gauge({
+      name,
+      help,
+      labelNames: ['migration'],
+      registers: [metrics.registry],
+      collect() {
+        for (const b of read()) {
+          const v = value(b);
+          if (v !== null) this.set({ migration: `${b.version}-${b.name}` }, v);
+        }
+      },
+    });
+  };
+  gauge('almanac_backfill_rows_done', 'Rows a backfill has done (committed with its checkpoint)', (b) => b.rowsDone);
+  gauge('almanac_backfill_rows_total', 'Rows a backfill has to do in all', (b) => b.rowsTotal);
+  gauge('almanac_backfill_state', 'Backfill state: 0 pending, 1 running, 2 paused, 3 throttled by request latency, 4 done', (b) =>
+    b.state === 'running' && b.throttled ? 3 : STATE_VALUE[b.state],
+  );
+  gauge('almanac_backfill_eta_seconds', 'Seconds a backfill still needs at its current rate', (b) => b.etaSeconds);
+  gauge('almanac_backfill_rows_per_second', 'A backfill’s recent rate', (b) => b.rowsPerSecond);
+  gauge('almanac_backfill_longest_lock_seconds', 'Longest write lock one batch of a backfill held', (b) => b.longestLockMs / 1000);
+}
+
+function logEvent(logger: Logger, event: BackfillEvent): void {
+  if (event.kind === 'failed') {
+    logger.error({ err: event.error, backfill: event.version }, 'backfill failed; it resumes from its checkpoint at the next start');
+    return;
+  }
+  if (event.kind === 'waiting') {
+    logger.info({ backfill: event.version, owner: event.owner }, 'backfill claimed by another node; waiting');
+    return;
+  }
+  const p = event.progress;
+  logger.info(
+    {
+      backfill: `${p.version}-${p.name}`,
+      event: event.kind,
+      rowsDone: p.rowsDone,
+      rowsTotal: p.rowsTotal,
+      rowsPerSecond: p.rowsPerSecond === null ? null : Math.round(p.rowsPerSecond),
+      etaSeconds: p.etaSeconds === null ? null : Math.round(p.etaSeconds),
+      batchSize: event.batchSize,
+      lastBatchMs: Number(event.lastBatchMs.toFixed(2)),
+      longestLockMs: Number(p.longestLockMs.toFixed(2)),
+      throttled: p.throttled,
+    },
+    `backfill ${event.kind}`,
+  );
+}
+
+/** Starts the runner when this release has backfills pending; undefined when there is none. */
+export function startBackgroundBackfill(store: SqliteStore, metrics: HttpMetrics, logger: Logger, node: string): BackgroundBackfill | undefined {
+  const db = new Database(store.file);
+  db.pragma('busy_timeout = 5');
+  if (pendingBackfills(db, store.migrations).length === 0) {
+    db.close();
+    return undefined;
+  }
+  registerGauges(metrics, db);
+  metrics.recent.markBaseline();
+  const runner = new BackfillRunner({
+    db,
+    migrations: store.migrations,
+    node,
+    pressure: () => metrics.recent.pressure(),
+    onEvent: (event) => logEvent(logger, event),
+  });
+  const finished = runner.run().then(
+    () => undefined,
+    () => undefined, // logged by the failed event; serving goes on, on the schema as it is
+  );
+  return {
+    finished,
+    stop: async () => {
+      await runner.stop();
+      await finished;
+      db.close();
+    },
+  };
+}

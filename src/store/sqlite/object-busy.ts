@@ -1,0 +1,77 @@
+// The object_busy side table (migrations 0009/0010) as the store uses it: the write path fills each
+// object's row itself (so rows written during the backfill are right), and free-busy-query reads its
+// candidates through its index once the backfill has covered every older object. On a schema without
+// the table (the previous release's, DESIGN.md §5.5) it does nothing and queries go the old way.
+// Must not import DAV or HTTP.
+import type Database from 'better-sqlite3';
+import { migration as busyBackfill } from './migrations/0010-object-busy-backfill.ts';
+import { OBJECT_COLUMNS, type ObjectRow } from './rows.ts';
+
+/** 1 may add busy time, 0 never, -1 unknown (looked at every time). */
+function busyValue(mayBeBusy: boolean | null | undefined): number {
+  return mayBeBusy === true ? 1 : mayBeBusy === false ? 0 : -1;
+}
+
+const SELECT_COLUMNS = OBJECT_COLUMNS.map((c) => `o.${c}`).join(', ');
+
+export class ObjectBusyIndex {
+  private readonly db: Database.Database;
+  private present = false;
+  private statements: { upsert: Database.Statement; copy: Database.Statement; complete: Database.Statement } | undefined;
+
+  constructor(db: Database.Database) {
+    this.db = db;
+  }
+
+  /** Looks at the schema again (after migrations ran). */
+  refresh(): void {
+    this.present = this.db.prepare("SELECT 1 FROM sqlite_schema WHERE type = 'table' AND name = 'object_busy'").get() !== undefined;
+    this.statements = this.present
+      ? {
+          upsert: this.db.prepare(
+            `INSERT INTO object_busy (object_id, collection_id, busy, first_start, last_end) VALUES (?, ?, ?, ?, ?)
+             ON CONFLICT (object_id) DO UPDATE SET collection_id = excluded.collection_id, busy = excluded.busy,
+             first_start = excluded.first_start, last_end = excluded.last_end`,
+          ),
+          copy: this.db.prepare('UPDATE object_busy SET busy = (SELECT busy FROM object_busy WHERE object_id = ?) WHERE object_id = ?'),
+          complete: this.db.prepare('SELECT 1 FROM schema_migrations WHERE version = ?'),
+        }
+      : undefined;
+  }
+
+  /** Inside the write transaction of a PUT, after the object row was written. */
+  write(objectId: number, collectionId: number, metadata: { readonly mayBeBusy?: boolean | null; readonly firstStart?: number | null; readonly lastEnd?: number | null }): void {
+    this.statements?.upsert.run(objectId, collectionId, busyValue(metadata.mayBeBusy), metadata.firstStart ?? null, metadata.lastEnd ?? null);
+  }
+
+  /** A copy has the same body, so the same answer. */
+  copy(fromId: number, toId: number): void {
+    this.statements?.copy.run(fromId, toId);
+  }
+
+  /** Whether every object has its row, so the index may narrow a free-busy-query (read in the query's snapshot). */
+  complete(): boolean {
+    return this.statements?.complete.get(busyBackfill.version) !== undefined;
+  }
+
+  /** Objects of a collection that may add busy time and whose bounds touch [start, end]; call only when complete(). */
+  busyCandidates(collectionId: number, start: number | null, end: number | null, componentType: string | undefined): (ObjectRow & { body: Uint8Array })[] {
+    const where = ['b.collection_id = ?', 'b.busy IN (-1, 1)'];
+    const parameters: unknown[] = [collectionId];
+    if (start !== null) {
+      where.push('(b.last_end IS NULL OR b.last_end >= ?)');
+      parameters.push(start);
+    }
+    if (end !== null) {
+      where.push('(b.first_start IS NULL OR b.first_start <= ?)');
+      parameters.push(end);
+    }
+    if (componentType !== undefined) {
+      where.push('o.component = ?');
+      parameters.push(componentType);
+    }
+    return this.db
+      .prepare(`SELECT ${SELECT_COLUMNS}, o.body FROM object_busy b JOIN objects o ON o.id = b.object_id WHERE ${where.join(' AND ')} ORDER BY o.name`)
+      .all(...parameters) as (ObjectRow & { body: Uint8Array })[];
+  }
+}
