@@ -50,6 +50,10 @@ export interface BackfillRunSummary {
   readonly batches: number;
   readonly longestLockMs: number;
   readonly batchSizes: number[];
+  /** Each batch's lock time (ms), in order: what a rehearsal reports. */
+  readonly lockTimes: number[];
+  /** Rows written, over every backfill run. */
+  readonly rows: number;
   readonly stopped: boolean;
 }
 
@@ -89,7 +93,7 @@ export class BackfillRunner {
   }
 
   private async loop(): Promise<BackfillRunSummary> {
-    const summary = { completed: [] as number[], batches: 0, longestLockMs: 0, batchSizes: [] as number[], stopped: false };
+    const summary = { completed: [] as number[], batches: 0, longestLockMs: 0, batchSizes: [] as number[], lockTimes: [] as number[], rows: 0, stopped: false };
     for (const migration of pendingBackfills(this.options.db, this.options.migrations)) {
       try {
         const finished = await this.runOne(migration, summary);
@@ -104,7 +108,7 @@ export class BackfillRunner {
   }
 
   /** Claims and runs one backfill; false when stopped before its end. */
-  private async runOne(migration: SqliteMigration, summary: { batches: number; longestLockMs: number; batchSizes: number[] }): Promise<boolean> {
+  private async runOne(migration: SqliteMigration, summary: { batches: number; longestLockMs: number; batchSizes: number[]; lockTimes: number[]; rows: number }): Promise<boolean> {
     const o = this.options;
     const target = o.targetBatchMs ?? 25;
     const budget = o.lockBudgetMs ?? 100;
@@ -169,6 +173,8 @@ export class BackfillRunner {
       summary.batches += 1;
       summary.longestLockMs = Math.max(summary.longestLockMs, batch.lockMs);
       summary.batchSizes.push(batchSize);
+      summary.lockTimes.push(batch.lockMs);
+      summary.rows += batch.rows;
       batches += 1;
       if (batch.done) {
         noteBatchStats(o.db, migration.version, longest, rate, false, o.node, Date.now());

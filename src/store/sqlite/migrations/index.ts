@@ -11,6 +11,7 @@ import { migration as nodes } from './0007-nodes.ts';
 import { migration as backfillCheckpoints } from './0008-backfill-checkpoints.ts';
 import { migration as objectBusy } from './0009-object-busy.ts';
 import { migration as objectBusyBackfill } from './0010-object-busy-backfill.ts';
+import { migration as migrationRehearsals } from './0011-migration-rehearsals.ts';
 
 /**
  * The oldest schema this release can serve on (DESIGN.md §5.5): a node whose release was not
@@ -19,4 +20,4 @@ import { migration as objectBusyBackfill } from './0010-object-busy-backfill.ts'
  */
 export const MINIMUM_SCHEMA_VERSION = 4;
 
-export const SQLITE_MIGRATIONS: readonly SqliteMigration[] = [initial, objectTimeIndex, syncHorizon, searchIndex, changeLogIndexes, releaseExpectations, nodes, backfillCheckpoints, objectBusy, objectBusyBackfill];
+export const SQLITE_MIGRATIONS: readonly SqliteMigration[] = [initial, objectTimeIndex, syncHorizon, searchIndex, changeLogIndexes, releaseExpectations, nodes, backfillCheckpoints, objectBusy, objectBusyBackfill, migrationRehearsals];
