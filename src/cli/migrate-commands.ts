@@ -1,6 +1,6 @@
 // `almanac migrate …`: the schema migration commands: `lint` checks this release's SQLite migrations
 // against the rules of their phase (opens no store); `status`, `pause` and `resume` read and flag the
-// backfills in the database (./migrate-progress.ts).
+// backfills in the database (./migrate-progress.ts); `rehearse` and `contract` in their own files.
 import type { Command } from 'commander';
 import { lintMigrations, type LintFinding } from '../release/migration-lint.ts';
 import type { SqliteMigration } from '../store/sqlite/migrator.ts';
@@ -8,7 +8,9 @@ import { SQLITE_MIGRATIONS } from '../store/sqlite/migrations/index.ts';
 import { CliError, ExitCode } from './exit-codes.ts';
 import { json } from './format.ts';
 import type { CliIo } from './io.ts';
+import { migrateContract } from './migrate-contract.ts';
 import { migratePause, migrateStatus } from './migrate-progress.ts';
+import { migrateRehearse, type RehearseOptions } from './migrate-rehearse.ts';
 import { addStoreOptions, type Run } from './run.ts';
 import type { StoreOptions } from './store.ts';
 
@@ -53,6 +55,18 @@ export function registerMigrateCommands(program: Command, io: CliIo, run: Run): 
   addStoreOptions(migrate.command('pause').description('hold the running backfill before its next batch (any process may resume it)')).action((options: StoreOptions) =>
     run(() => Promise.resolve(migratePause(options, io, true))),
   );
+  addStoreOptions(
+    migrate
+      .command('rehearse')
+      .description('run every pending phase on an online copy under synthetic load, time each step, store the report (exit 1 if a step is over budget)')
+      .option('--load-rate <n>', 'synthetic requests per second against the copy (default 200; 0 = none)')
+      .option('--lock-budget <ms>', 'longest write lock a step may hold (default 100)')
+      .option('--work-dir <dir>', 'where the copy is made (default: a temporary folder; needs the database’s size free)')
+      .option('--json', 'print the report as JSON'),
+  ).action((options: RehearseOptions) => run(() => migrateRehearse(options, io)));
+  addStoreOptions(
+    migrate.command('contract').description('run the pending contract (destructive) migrations, once no live node needs the old shape and after their rehearsal'),
+  ).action((options: StoreOptions) => run(() => Promise.resolve(migrateContract(options, io))));
   addStoreOptions(migrate.command('resume').description('let a paused backfill continue')).action((options: StoreOptions) =>
     run(() => Promise.resolve(migratePause(options, io, false))),
   );

@@ -2,13 +2,19 @@
 // set's hash, a time window and who approved it); `almanac release status` shows what the database
 // expects, what last ran, and the schema — with a banner when this binary is not expected.
 import type { Command } from 'commander';
+import { existsSync } from 'node:fs';
+import { join } from 'node:path';
 import { currentReleaseIdentity } from '../release/identity.ts';
-import { SqliteStore } from '../store/sqlite/sqlite-store.ts';
+import { listBackfills } from '../store/sqlite/backfill.ts';
+import { latestRehearsal, rehearsalProblem } from '../store/sqlite/rehearsals.ts';
+import { currentRelease } from '../store/sqlite/release-state.ts';
+import { DATABASE_FILE, SqliteStore } from '../store/sqlite/sqlite-store.ts';
 import { CliError, ExitCode } from './exit-codes.ts';
 import { isoTime, json } from './format.ts';
 import type { CliIo } from './io.ts';
 import { addStoreOptions, type Run } from './run.ts';
-import { withStore, type StoreOptions } from './store.ts';
+import { backfillLine, openDatabaseFile } from './migrate-progress.ts';
+import { storeConfig, withStore, type StoreOptions } from './store.ts';
 
 interface ExpectOptions extends StoreOptions {
   readonly approvedBy: string;
@@ -32,6 +38,23 @@ function parseWindow(window: string | undefined): { from: number | null; until: 
   return range;
 }
 
+/**
+ * DESIGN.md §6: a release that changes the schema is expected only with a passing, fresh rehearsal
+ * of its migration set on this database. An empty data folder (first start creates the schema) and
+ * a release with the migrations already in place need none.
+ */
+function requireRehearsal(options: StoreOptions, io: CliIo, version: string, migrationHash: string): void {
+  if (!existsSync(join(storeConfig(options, io).data, DATABASE_FILE))) return;
+  const db = openDatabaseFile(options, io);
+  try {
+    if (currentRelease(db)?.migrationHash === migrationHash) return;
+    const problem = rehearsalProblem(db, migrationHash, Date.now());
+    if (problem !== undefined) throw new CliError(ExitCode.failure, `release ${version} is not expected: ${problem}`);
+  } finally {
+    db.close();
+  }
+}
+
 export async function releaseExpect(version: string, options: ExpectOptions, io: CliIo): Promise<number> {
   const own = currentReleaseIdentity();
   if (version !== own.version && options.migrationHash === undefined) {
@@ -40,6 +63,7 @@ export async function releaseExpect(version: string, options: ExpectOptions, io:
   if (options.approvedBy.trim() === '') throw new CliError(ExitCode.usage, '--approved-by needs a name');
   const window = parseWindow(options.window);
   const migrationHash = options.migrationHash ?? own.migrationHash;
+  requireRehearsal(options, io, version, migrationHash);
   await withStore(options, io, (store) => {
     if (!(store instanceof SqliteStore)) throw new CliError(ExitCode.usage, 'release records are kept in SQLite stores only for now');
     store.expectRelease({
@@ -64,8 +88,23 @@ export async function releaseStatus(options: StoreOptions & { readonly json?: bo
     // A node beats every 15 s; a minute of silence means it is gone.
     return Promise.resolve({ ...store.releaseRecords(), guard: store.releaseGuard(), nodes: store.liveNodes(Date.now() - 60_000) });
   });
+  const db = openDatabaseFile(options, io);
+  let rehearsal;
+  let backfills;
+  let rehearsalIssue;
+  try {
+    rehearsal = latestRehearsal(db, own.migrationHash);
+    rehearsalIssue = rehearsalProblem(db, own.migrationHash, Date.now());
+    backfills = listBackfills(db);
+  } finally {
+    db.close();
+  }
+  const rehearsalSummary =
+    rehearsal === undefined
+      ? undefined
+      : { passed: rehearsal.passed, createdAt: rehearsal.createdAt, dataBytes: rehearsal.dataBytes, objectRows: rehearsal.objectRows, longestLockMs: rehearsal.longestLockMs, estimatedMs: rehearsal.estimatedMs };
   if (options.json === true) {
-    io.stdout(json({ binary: own, ...status }));
+    io.stdout(json({ binary: own, ...status, rehearsal: rehearsalSummary ?? null, rehearsalProblem: rehearsalIssue ?? null, backfills }));
     return ExitCode.ok;
   }
   const lines: string[] = [];
@@ -75,6 +114,17 @@ export async function releaseStatus(options: StoreOptions & { readonly json?: bo
   lines.push(`this binary:      almanac ${own.version} (migrations ${own.migrationHash.slice(0, 12)})`);
   lines.push(`database release: ${status.current === undefined ? 'unknown' : `${status.current.version} (migrations ${status.current.migrationHash.slice(0, 12)})`}`);
   lines.push(`schema:           migrations ${status.applied.join(', ') || 'none'} applied; pending: ${status.pending.join(', ') || 'none'}`);
+  lines.push(
+    `rehearsal:        ${
+      rehearsal === undefined
+        ? 'none for this binary’s migrations'
+        : `${rehearsal.passed ? 'passed' : 'FAILED'} at ${isoTime(rehearsal.createdAt)} on ${rehearsal.objectRows} objects: longest lock ${rehearsal.longestLockMs.toFixed(1)} ms, about ${Math.round(rehearsal.estimatedMs / 1000)} s`
+    }${rehearsalIssue === undefined || rehearsal === undefined ? '' : ` (${rehearsalIssue})`}`,
+  );
+  lines.push('migrations in progress:');
+  const open = backfills.filter((b) => b.state !== 'done');
+  if (open.length === 0) lines.push('  (none)');
+  for (const b of open) lines.push(...backfillLine(b, io.isTTY).trimEnd().split('\n').map((l) => `  ${l}`));
   lines.push('live nodes:');
   if (status.nodes.length === 0) lines.push('  (none)');
   for (const n of status.nodes) lines.push(`  ${n.host} pid ${n.pid}: almanac ${n.version} (migrations ${n.migrationHash.slice(0, 12)}), up since ${isoTime(n.startedAt)}`);
