@@ -5,7 +5,7 @@
 // latency signal and the logging come in as functions.
 import { setTimeout as sleep } from 'node:timers/promises';
 import type Database from 'better-sqlite3';
-import { claimBackfill, noteBatchStats, readBackfill, runBatch, type BackfillProgress } from './backfill.ts';
+import { claimBackfill, noteBatchStats, readBackfill, releaseBackfill, runBatch, type BackfillProgress } from './backfill.ts';
 import { readAppliedMigrations, type SqliteMigration } from './migrator.ts';
 
 export interface BackfillRunnerOptions {
@@ -194,6 +194,7 @@ export class BackfillRunner {
       if (batches % (o.reportEvery ?? 20) === 0) emit('progress', batch.lockMs, batchSize);
     }
     noteBatchStats(o.db, migration.version, longest, rate, throttled, o.node, Date.now());
+    releaseBackfill(o.db, migration.version, o.node);
     return false;
   }
 }

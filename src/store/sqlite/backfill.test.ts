@@ -65,6 +65,35 @@ void describe('backfill batches and checkpoints', () => {
       }
     }));
 
+  void it('hands over at once after a clean stop (the next node of a restart does not wait for a stale claim)', () =>
+    withDir(async (dir) => {
+      seedItems(dir, 2000);
+      const db = openDatabase(dir);
+      try {
+        let batches = 0;
+        const first: BackfillRunner = new BackfillRunner({
+          db,
+          migrations: FIXTURE_MIGRATIONS,
+          node: 'old-process',
+          initialBatchSize: 10,
+          maxBatchSize: 10,
+          wait: () => Promise.resolve(),
+          reportEvery: 1,
+          onEvent: (event) => {
+            if (event.kind === 'progress' && ++batches === 3) void first.stop();
+          },
+        });
+        const stopped = await first.run();
+        assert.equal(stopped.stopped, true);
+        assert.equal(readBackfill(db, ITEMS_BACKFILL.version)?.owner, null, 'the claim was released');
+        const next = await new BackfillRunner({ db, migrations: FIXTURE_MIGRATIONS, node: 'new-process', wait: () => Promise.resolve() }).run();
+        assert.deepEqual(next.completed, [ITEMS_BACKFILL.version]);
+      } finally {
+        db.close();
+      }
+      assertComplete(dir, 2000);
+    }));
+
   void it('resumes after kill -9 at several points with no row missed or done twice', { timeout: 60_000 }, () =>
     withDir(async (dir) => {
       const rows = 3000;

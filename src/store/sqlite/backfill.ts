@@ -125,14 +125,17 @@ export function setBackfillPaused(db: Database.Database, migrations: readonly Sq
 export function claimBackfill(db: Database.Database, migration: SqliteMigration, node: string, now: number, staleAfterMs: number, initialBatchSize: number): BackfillProgress | undefined {
   const definition = requireBackfill(migration);
   ensureBackfillTable(db);
+  const read = (): ProgressRow | undefined => db.prepare('SELECT * FROM migration_backfills WHERE version = ?').get(migration.version) as ProgressRow | undefined;
+  const takenByOther = (row: ProgressRow | undefined): boolean =>
+    row !== undefined && row.owner !== null && row.owner !== node && row.owner_heartbeat_at !== null && row.owner_heartbeat_at > now - staleAfterMs && row.state !== 'done';
+  if (takenByOther(read())) return undefined;
+  // Counted before taking the write lock: a count over a million rows would hold it past the budget.
+  // Rows left after the checkpoint, plus those done: the total moves only when rows are added.
+  const left = (db.prepare(`SELECT count(*) AS n FROM ${definition.table} WHERE ${definition.key} > ?`).get(read()?.last_key ?? -Infinity) as { n: number }).n;
   return db
     .transaction(() => {
-      const existing = db.prepare('SELECT * FROM migration_backfills WHERE version = ?').get(migration.version) as ProgressRow | undefined;
-      if (existing !== undefined && existing.owner !== null && existing.owner !== node && existing.owner_heartbeat_at !== null && existing.owner_heartbeat_at > now - staleAfterMs && existing.state !== 'done') {
-        return undefined;
-      }
-      // Rows left after the checkpoint, plus those done: the total moves only when rows are added.
-      const left = (db.prepare(`SELECT count(*) AS n FROM ${definition.table} WHERE ${definition.key} > ?`).get(existing?.last_key ?? -Infinity) as { n: number }).n;
+      const existing = read();
+      if (takenByOther(existing)) return undefined;
       if (existing === undefined) {
         db.prepare(
           `INSERT INTO migration_backfills (version, name, state, batch_size, rows_total, owner, owner_heartbeat_at, started_at, updated_at)
@@ -244,6 +247,11 @@ export function runBatch(db: Database.Database, migration: SqliteMigration, opti
     })
     .immediate();
   return { ...result, lockMs: clock() - started };
+}
+
+/** Gives up this node's claim (a clean stop), so the next node takes over at once instead of after the stale time. */
+export function releaseBackfill(db: Database.Database, version: number, node: string): void {
+  db.prepare('UPDATE migration_backfills SET owner = NULL, owner_heartbeat_at = NULL WHERE version = ? AND owner = ?').run(version, node);
 }
 
 /** Records the longest lock seen and the latest rate; outside the batch so it never lengthens it. */
