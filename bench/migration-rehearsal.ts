@@ -86,7 +86,7 @@ const live = new Database(file);
 const report = await rehearse({ live, migrations: SQLITE_MIGRATIONS, migrationHash: migrationSetHash(), version: 'bench', loadRate: Number(values['load-rate']) });
 live.close();
 for (const step of report.steps) {
-  console.log(JSON.stringify({ step: `${step.version}-${step.name}`, phase: step.phase, wallMs: Number(step.wallMs.toFixed(1)), longestLockMs: Number(step.longestLockMs.toFixed(2)), rows: step.rows, batches: step.batches, rowsPerSecond: step.rowsPerSecond === undefined ? undefined : Math.round(step.rowsPerSecond) }));
+  console.log(JSON.stringify({ step: `${step.version}-${step.name}`, phase: step.phase, wallMs: Number(step.wallMs.toFixed(1)), longestLockMs: Number(step.longestLockMs.toFixed(2)), rows: step.rows, batches: step.batches, batchLockMs: step.batchLockMs, rowsPerSecond: step.rowsPerSecond === undefined ? undefined : Math.round(step.rowsPerSecond) }));
 }
 const backfill = report.steps.find((s) => s.phase === 'backfill' && (s.rows ?? 0) > 0);
 console.log(

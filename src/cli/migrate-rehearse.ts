@@ -28,7 +28,8 @@ function positive(text: string | undefined, name: string, fallback: number): num
 
 function stepLine(step: RehearsalStep): string {
   const name = `${String(step.version).padStart(4, '0')}-${step.name}`.padEnd(32);
-  const rows = step.rows === undefined ? '' : `  ${step.rows.toLocaleString('en')} rows in ${step.batches ?? 0} batches, ${Math.round(step.rowsPerSecond ?? 0).toLocaleString('en')} rows/s`;
+  const locks = step.batchLockMs === undefined ? '' : ` (batch lock p50 ${step.batchLockMs.p50.toFixed(1)} ms, p99 ${step.batchLockMs.p99.toFixed(1)} ms)`;
+  const rows = step.rows === undefined ? '' : `  ${step.rows.toLocaleString('en')} rows in ${step.batches ?? 0} batches${locks}, ${Math.round(step.rowsPerSecond ?? 0).toLocaleString('en')} rows/s`;
   return `  ${name} ${step.phase.padEnd(8)} ${step.wallMs.toFixed(1).padStart(9)} ms  longest lock ${step.longestLockMs.toFixed(1).padStart(7)} ms${rows}${step.overBudget ? '  OVER BUDGET' : ''}`;
 }
 

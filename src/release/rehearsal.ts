@@ -25,6 +25,8 @@ export interface RehearsalStep {
   readonly statements?: { readonly sql: string; readonly ms: number }[];
   readonly rows?: number;
   readonly batches?: number;
+  /** The lock time of the backfill's batches: median, 99th percentile, longest. */
+  readonly batchLockMs?: { readonly p50: number; readonly p99: number; readonly max: number };
   readonly rowsPerSecond?: number;
   readonly overBudget: boolean;
   readonly hint?: string;
@@ -149,6 +151,7 @@ export async function rehearse(options: RehearsalOptions): Promise<RehearsalRepo
         }).run();
         const wallMs = performance.now() - stepStarted;
         const overBudget = summary.longestLockMs > budget;
+        const locks = [...summary.lockTimes].sort((a, b) => a - b);
         step = {
           version: migration.version,
           name: migration.name,
@@ -157,6 +160,7 @@ export async function rehearse(options: RehearsalOptions): Promise<RehearsalRepo
           longestLockMs: summary.longestLockMs,
           rows: summary.rows,
           batches: summary.batches,
+          batchLockMs: { p50: percentile(locks, 0.5), p99: percentile(locks, 0.99), max: locks.at(-1) ?? 0 },
           rowsPerSecond: wallMs > 0 ? (summary.rows / wallMs) * 1000 : 0,
           overBudget,
           ...(overBudget ? { hint: `a batch held the lock ${summary.longestLockMs.toFixed(1)} ms even at its adapted size: make derive cheaper per row (read fewer columns, skip rows that need nothing), or lower the target batch time` } : {}),
