@@ -121,6 +121,9 @@ export async function startAlmanac(config: Config, logger: Logger = createLogger
     throw error;
   }
   const guard = store.releaseGuard();
+  for (const step of store.expandedAtOpen) {
+    logger.info({ migration: `${step.version}-${step.name}`, phase: 'expand', lockMs: Number(step.lockMs.toFixed(2)) }, 'expand migration applied');
+  }
   if (!guard.canServe) {
     // Not ready means never binding the port, so the node already serving keeps all the traffic.
     await store.close();

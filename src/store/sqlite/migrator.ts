@@ -130,6 +130,7 @@ export function applyMigrations(
   runBackfill: (db: Database.Database, migration: SqliteMigration) => void = () => {
     throw new Error('a backfill migration needs a backfill runner');
   },
+  onApplied?: (migration: SqliteMigration, lockMs: number) => void,
 ): SqliteMigration[] {
   ensureMigrationTable(db);
   const { pending, unknown } = planMigrations(readAppliedMigrations(db), known);
@@ -139,10 +140,12 @@ export function applyMigrations(
       runBackfill(db, migration); // records the migration in its last batch's transaction
       continue;
     }
+    const started = performance.now();
     db.transaction(() => {
       db.exec(migration.sql);
       recordMigration(db, migration, now());
     }).immediate();
+    onApplied?.(migration, performance.now() - started);
   }
   return pending;
 }

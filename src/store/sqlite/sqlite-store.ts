@@ -101,6 +101,8 @@ export class SqliteStore implements Store {
   readonly migrations: readonly SqliteMigration[];
   /** The database file, for tools that open their own connection (backfill runner, status). */
   readonly file: string;
+  /** Expand migrations this open ran for an expected release, with the write lock each held. */
+  readonly expandedAtOpen: { version: number; name: string; lockMs: number }[] = [];
   private readonly now: () => number;
   private cachedEpoch: string | undefined;
   private guard: ReleaseGuardState = { unexpected: undefined, schemaVersion: 0, canServe: true, pending: [] };
@@ -166,7 +168,9 @@ export class SqliteStore implements Store {
     const unexpected = isCurrent ? undefined : unexpectedBecause(this.db, release, this.now());
     if (unexpected === undefined) {
       // Only expand runs at start: backfill and contract are explicit, rehearsed operator steps.
-      applyMigrations(this.db, this.migrations.filter((m) => m.phase === 'expand' || !pending.includes(m)), this.now, runBackfillToEnd);
+      applyMigrations(this.db, this.migrations.filter((m) => m.phase === 'expand' || !pending.includes(m)), this.now, runBackfillToEnd, (m, lockMs) =>
+        this.expandedAtOpen.push({ version: m.version, name: m.name, lockMs }),
+      );
       recordCurrentRelease(this.db, release);
       const remaining = planMigrations(readAppliedMigrations(this.db), this.migrations).pending;
       return { unexpected: undefined, schemaVersion: this.schemaVersion(), canServe: true, pending: remaining.map((m) => m.version) };
