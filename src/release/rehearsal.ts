@@ -10,7 +10,7 @@ import { join } from 'node:path';
 import { Worker } from 'node:worker_threads';
 import Database from 'better-sqlite3';
 import { BackfillRunner } from '../store/sqlite/backfill-runner.ts';
-import { planMigrations, readAppliedMigrations, recordMigration, type SqliteMigration } from '../store/sqlite/migrator.ts';
+import { holdingWriteLock, planMigrations, readAppliedMigrations, recordMigration, type SqliteMigration } from '../store/sqlite/migrator.ts';
 import { databaseBytes } from '../store/sqlite/rehearsals.ts';
 import type { LoadOptions, LoadReport } from './rehearsal-load.ts';
 import { splitSqlStatements } from './sql-statements.ts';
@@ -101,16 +101,15 @@ function expandHint(step: { phase: string; statements: { sql: string; ms: number
 /** Applies one expand or contract migration the way the runner does: one immediate transaction, timed per statement. */
 function runDdlStep(db: Database.Database, migration: SqliteMigration): { lockMs: number; statements: { sql: string; ms: number }[] } {
   const statements: { sql: string; ms: number }[] = [];
-  const started = performance.now();
-  db.transaction(() => {
+  const { lockMs } = holdingWriteLock(db, () => performance.now(), () => {
     for (const statement of splitSqlStatements(migration.sql)) {
       const t = performance.now();
       db.exec(statement.text);
       statements.push({ sql: statement.text.replace(/\s+/gu, ' ').slice(0, 100), ms: performance.now() - t });
     }
     recordMigration(db, migration, Date.now());
-  }).immediate();
-  return { lockMs: performance.now() - started, statements };
+  });
+  return { lockMs, statements };
 }
 
 export async function rehearse(options: RehearsalOptions): Promise<RehearsalReport> {

@@ -4,7 +4,8 @@
 // table's reads and writes that other processes use: progress, pause/resume, which node runs it.
 // Synchronous; the event-loop scheduling lives in ./backfill-runner.ts. Must not import DAV or HTTP.
 import type Database from 'better-sqlite3';
-import { recordMigration, type BackfillDefinition, type SqliteMigration } from './migrator.ts';
+import { holdingWriteLock, recordMigration, type BackfillDefinition, type SqliteMigration } from './migrator.ts';
+
 
 /** Also created by migration 0008; here too so a tool can pause a backfill on any schema. */
 const CREATE_TABLE = `CREATE TABLE IF NOT EXISTS migration_backfills (
@@ -160,8 +161,10 @@ function requireBackfill(migration: SqliteMigration): BackfillDefinition {
 export interface BatchResult {
   readonly rows: number;
   readonly done: boolean;
-  /** From BEGIN IMMEDIATE to the end of COMMIT: how long this batch held the write lock. */
+  /** From the moment BEGIN IMMEDIATE got the write lock to the end of COMMIT: how long this batch held it. */
   readonly lockMs: number;
+  /** How long BEGIN IMMEDIATE waited for another writer first (not held, but felt by nobody else). */
+  readonly waitMs: number;
   readonly lastKey: number | null;
   /** The pause flag as read inside the transaction: set → the runner stops before the next batch. */
   readonly paused: boolean;
@@ -189,9 +192,7 @@ export function runBatch(db: Database.Database, migration: SqliteMigration, opti
   const columns = [...new Set([definition.key, ...definition.columns])].join(', ');
   const select = db.prepare(`SELECT ${columns} FROM ${definition.table} WHERE ${definition.key} > ? ORDER BY ${definition.key} LIMIT ?`);
   let updates: Map<string, Database.Statement> | undefined;
-  const started = clock();
-  const result = db
-    .transaction((): Omit<BatchResult, 'lockMs'> => {
+  const result = holdingWriteLock(db, clock, (): Omit<BatchResult, 'lockMs' | 'waitMs'> => {
       const checkpoint = db.prepare('SELECT state, paused, last_key, owner FROM migration_backfills WHERE version = ?').get(migration.version) as
         | { state: string; paused: number; last_key: number | null; owner: string | null }
         | undefined;
@@ -244,9 +245,8 @@ export function runBatch(db: Database.Database, migration: SqliteMigration, opti
       );
       if (done) recordMigration(db, migration, at);
       return { rows: rows.length, done, lastKey, paused: false };
-    })
-    .immediate();
-  return { ...result, lockMs: clock() - started };
+  });
+  return { ...result.value, lockMs: result.lockMs, waitMs: result.waitMs };
 }
 
 /** Gives up this node's claim (a clean stop), so the next node takes over at once instead of after the stale time. */

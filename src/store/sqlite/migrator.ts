@@ -102,6 +102,24 @@ export function planMigrations(applied: readonly AppliedMigration[], known: read
   return { pending, unknown };
 }
 
+/**
+ * Runs fn in one BEGIN IMMEDIATE transaction and tells apart the wait for the write lock from the
+ * time it was held (through the end of COMMIT, its fsync included): only the latter delays others.
+ */
+export function holdingWriteLock<T>(db: Database.Database, clock: () => number, fn: () => T): { value: T; lockMs: number; waitMs: number } {
+  const asked = clock();
+  db.exec('BEGIN IMMEDIATE');
+  const got = clock();
+  try {
+    const value = fn();
+    db.exec('COMMIT');
+    return { value, lockMs: clock() - got, waitMs: got - asked };
+  } catch (error) {
+    if (db.inTransaction) db.exec('ROLLBACK');
+    throw error;
+  }
+}
+
 export function ensureMigrationTable(db: Database.Database): void {
   db.exec(`CREATE TABLE IF NOT EXISTS schema_migrations (
     version INTEGER PRIMARY KEY, name TEXT NOT NULL, phase TEXT NOT NULL, checksum TEXT NOT NULL, applied_at INTEGER NOT NULL
@@ -140,12 +158,11 @@ export function applyMigrations(
       runBackfill(db, migration); // records the migration in its last batch's transaction
       continue;
     }
-    const started = performance.now();
-    db.transaction(() => {
+    const { lockMs } = holdingWriteLock(db, () => performance.now(), () => {
       db.exec(migration.sql);
       recordMigration(db, migration, now());
-    }).immediate();
-    onApplied?.(migration, performance.now() - started);
+    });
+    onApplied?.(migration, lockMs);
   }
   return pending;
 }
