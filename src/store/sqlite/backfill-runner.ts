@@ -93,6 +93,10 @@ export class BackfillRunner {
   }
 
   private async loop(): Promise<BackfillRunSummary> {
+    // SQLite checkpoints the WAL inside the COMMIT that crosses its threshold, after the write lock
+    // is released but before COMMIT returns: it would count as lock time and stall the batch. The
+    // runner checkpoints itself between batches instead (PASSIVE: never waits for readers or writers).
+    this.options.db.pragma('wal_autocheckpoint = 0');
     const summary = { completed: [] as number[], batches: 0, longestLockMs: 0, batchSizes: [] as number[], lockTimes: [] as number[], rows: 0, stopped: false };
     for (const migration of pendingBackfills(this.options.db, this.options.migrations)) {
       try {
@@ -181,9 +185,11 @@ export class BackfillRunner {
         emit('done', batch.lockMs, batchSize);
         return true;
       }
-      // Adapt: scale toward the aim, at most doubling per batch; a batch over budget is cut hard.
+      // Adapt: scale toward the aim, growing at most 1.5× per batch (a wrong guess upward costs lock
+      // time, downward only throughput); a batch over budget is cut to a quarter.
       const ms = Math.max(batch.lockMs, 0.05);
-      batchSize = batch.lockMs > budget ? Math.max(1, Math.floor(batchSize / 4)) : Math.max(1, Math.min(maxSize, Math.floor(batchSize * Math.min(2, aim / ms))));
+      batchSize = batch.lockMs > budget ? Math.max(1, Math.floor(batchSize / 4)) : Math.max(1, Math.min(maxSize, Math.round(batchSize * Math.min(1.5, aim / ms))));
+      if (batches % 20 === 0) o.db.pragma('wal_checkpoint(PASSIVE)');
       const rest = Math.max(1, batch.lockMs * (o.restRatio ?? 1)) * (throttled ? Math.min(20, pressure * pressure) : 1);
       await this.wait(rest);
       const elapsed = Math.max(0.001, this.clock() - begun);
