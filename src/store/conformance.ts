@@ -160,6 +160,24 @@ export function runStoreConformance(backend: string, create: () => Promise<Store
         assert.deepEqual(bodies.map((o) => [o.name, Buffer.from(o.body).toString()]).sort(), [['future.ics', 'future.ics'], ['past.ics', 'past.ics']]);
       }));
 
+    void it('narrows a free-busy candidate query (mayBeBusy) without ever dropping an object that may be busy', () =>
+      withStore(async (store) => {
+        await userWithHomes(store);
+        const calendar = (await store.getCollection('/calendars/alice/default/'))!;
+        const put = (name: string, mayBeBusy: boolean | undefined) =>
+          store.putObject({ collectionId: calendar.id, name, body: bytes(name), contentType: 'text/calendar', metadata: { uid: name, component: 'VEVENT', firstStart: 0, lastEnd: 100, ...(mayBeBusy === undefined ? {} : { mayBeBusy }) } });
+        await put('busy.ics', true);
+        await put('unknown.ics', undefined);
+        await put('transparent.ics', false);
+        await put('made-busy.ics', false);
+        await put('made-busy.ics', true);
+        await store.moveObject(calendar.id, 'busy.ics', { parentId: calendar.id, name: 'moved.ics', replace: false });
+        const names = (await store.queryObjects(calendar.id, { overlapping: { start: 50, end: 60 }, mayBeBusy: true })).map((o) => o.name);
+        // A store may ignore the prefilter (the caller checks each object), but never drop these.
+        for (const name of ['made-busy.ics', 'moved.ics', 'unknown.ics']) assert.ok(names.includes(name), `${name} is a candidate`);
+        assert.ok(!names.includes('busy.ics'));
+      }));
+
     void it('deletes objects with a tombstone in the change log', () =>
       withStore(async (store) => {
         await userWithHomes(store);
