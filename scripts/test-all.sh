@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
 # The full test suite, runnable on a fresh machine: installs the real clients the interop tests
-# drive (Debian packages litmus, python3-caldav, vdirsyncer, khal, todoman), installs npm dependencies (which builds dist/),
+# drive (Debian packages litmus, python3-caldav, vdirsyncer, khal, todoman) and PostgreSQL (the tests start
+# their own throw-away cluster from its binaries), installs npm dependencies (which builds dist/),
 # then typechecks, lints and runs every test. CI runs exactly this (see .ci/run).
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -11,6 +12,7 @@ command -v litmus >/dev/null 2>&1 || missing+=(litmus)
 command -v vdirsyncer >/dev/null 2>&1 || missing+=(vdirsyncer)
 command -v khal >/dev/null 2>&1 || missing+=(khal)
 dpkg -s todoman >/dev/null 2>&1 || missing+=(todoman)
+compgen -G '/usr/lib/postgresql/*/bin/initdb' >/dev/null || missing+=(postgresql)
 if [ "${#missing[@]}" -gt 0 ]; then
   echo "== installing Debian packages: ${missing[*]}"
   sudo_cmd=()
