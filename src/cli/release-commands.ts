@@ -3,7 +3,7 @@
 // expects, what last ran, and the schema — with a banner when this binary is not expected.
 import type { Command } from 'commander';
 import { currentReleaseIdentity } from '../release/identity.ts';
-import { SqliteStore } from '../store/sqlite/sqlite-store.ts';
+import { isReleaseStore } from '../store/release-store.ts';
 import { CliError, ExitCode } from './exit-codes.ts';
 import { isoTime, json } from './format.ts';
 import type { CliIo } from './io.ts';
@@ -40,9 +40,9 @@ export async function releaseExpect(version: string, options: ExpectOptions, io:
   if (options.approvedBy.trim() === '') throw new CliError(ExitCode.usage, '--approved-by needs a name');
   const window = parseWindow(options.window);
   const migrationHash = options.migrationHash ?? own.migrationHash;
-  await withStore(options, io, (store) => {
-    if (!(store instanceof SqliteStore)) throw new CliError(ExitCode.usage, 'release records are kept in SQLite stores only for now');
-    store.expectRelease({
+  await withStore(options, io, async (store) => {
+    if (!isReleaseStore(store)) throw new CliError(ExitCode.usage, 'this store keeps no release records');
+    await store.expectRelease({
       version,
       migrationHash,
       windowFrom: window.from,
@@ -51,7 +51,6 @@ export async function releaseExpect(version: string, options: ExpectOptions, io:
       reason: options.reason ?? null,
       createdAt: Date.now(),
     });
-    return Promise.resolve();
   });
   io.stdout(`release ${version} (migrations ${migrationHash.slice(0, 12)}) is now expected${options.window === undefined ? '' : ` during ${options.window}`}\n`);
   return ExitCode.ok;
@@ -59,10 +58,10 @@ export async function releaseExpect(version: string, options: ExpectOptions, io:
 
 export async function releaseStatus(options: StoreOptions & { readonly json?: boolean }, io: CliIo): Promise<number> {
   const own = currentReleaseIdentity();
-  const status = await withStore(options, io, (store) => {
-    if (!(store instanceof SqliteStore)) throw new CliError(ExitCode.usage, 'release records are kept in SQLite stores only for now');
+  const status = await withStore(options, io, async (store) => {
+    if (!isReleaseStore(store)) throw new CliError(ExitCode.usage, 'this store keeps no release records');
     // A node beats every 15 s; a minute of silence means it is gone.
-    return Promise.resolve({ ...store.releaseRecords(), guard: store.releaseGuard(), nodes: store.liveNodes(Date.now() - 60_000) });
+    return { ...(await store.releaseRecords()), guard: store.releaseGuard(), nodes: await store.liveNodes(Date.now() - 60_000) };
   });
   if (options.json === true) {
     io.stdout(json({ binary: own, ...status }));

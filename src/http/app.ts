@@ -11,8 +11,8 @@ import { createCarddavPlugin } from '../carddav/plugin.ts';
 import type { Config } from '../config/config.ts';
 import { filesPlugin } from '../dav/files-space.ts';
 import { DavServer } from '../dav/server.ts';
-import { claimDataDir } from '../store/sqlite/data-dir.ts';
-import { SqliteStore } from '../store/sqlite/sqlite-store.ts';
+import { openConfiguredStore } from '../store/open.ts';
+import type { ReleaseStore } from '../store/release-store.ts';
 import { startChangePruner } from '../sync/pruner.ts';
 import { syncPlugin } from '../sync/plugin.ts';
 import { currentReleaseIdentity } from '../release/identity.ts';
@@ -73,7 +73,7 @@ function raiseReleaseAlarm(reason: string, config: Config, logger: Logger, metri
 const HEARTBEAT_MS = 15_000;
 
 /** Keeps this node in the database's registry while it serves, and removes it on a clean stop. */
-function startHeartbeat(store: SqliteStore, logger: Logger): { stop(): Promise<void> } {
+function startHeartbeat(store: ReleaseStore, logger: Logger): { stop(): Promise<void> } {
   const identity = currentReleaseIdentity();
   const startedAt = Date.now();
   const id = randomUUID();
@@ -110,19 +110,16 @@ export function buildDavServer(store: Store, config: Config, logger: Logger): Da
 }
 
 export async function startAlmanac(config: Config, logger: Logger = createLogger(config)): Promise<RunningAlmanac> {
-  const release = claimDataDir(config.data);
-  let store: SqliteStore;
-  try {
-    store = SqliteStore.open({ dataDir: config.data, release: currentReleaseIdentity() });
-  } catch (error) {
-    release();
-    throw error;
-  }
+  const opened = await openConfiguredStore(config, {
+    release: currentReleaseIdentity(),
+    claim: true,
+    onConnectionError: (error) => logger.warn({ err: error }, 'an idle database connection broke; it will be replaced'),
+  });
+  const store = opened.store;
   const guard = store.releaseGuard();
   if (!guard.canServe) {
     // Not ready means never binding the port, so the node already serving keeps all the traffic.
-    await store.close();
-    release();
+    await opened.close();
     const reason = `${guard.unexpected ?? 'unexpected release'}; the schema (version ${guard.schemaVersion}) is too old for this release, which may run no DDL`;
     // The node exits after this, so the webhook gets two quick tries rather than the hourly repeats.
     if (config.alarmWebhook !== '') await sendAlarmWebhook(config.alarmWebhook, releaseAlarmPayload(reason), logger, { attempts: 2, backoffMs: () => 1_000 });
@@ -137,8 +134,7 @@ export async function startAlmanac(config: Config, logger: Logger = createLogger
     address = await frontend.listen();
   } catch (error) {
     alarm?.stop();
-    await store.close();
-    release();
+    await opened.close();
     throw error;
   }
   const pruner = startChangePruner(store, config, logger);
@@ -155,8 +151,7 @@ export async function startAlmanac(config: Config, logger: Logger = createLogger
       pruner.stop();
       await frontend.drain(config.shutdownGraceMs);
       await pruner.idle();
-      await store.close();
-      release();
+      await opened.close();
     },
   };
 }

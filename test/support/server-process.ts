@@ -31,17 +31,19 @@ export function runCli(args: readonly string[], stdin = ''): Promise<{ code: num
 
 export async function startServerProcess(
   users: readonly { name: string; password: string }[],
-  options: { readonly dataDir?: string; readonly keepData?: boolean } = {},
+  options: { readonly dataDir?: string; readonly keepData?: boolean; readonly database?: string } = {},
 ): Promise<ServerProcess> {
   const dataDir = options.dataDir ?? mkdtempSync(join(tmpdir(), 'almanac-interop-'));
   const cleanUp = (): void => {
     if (options.keepData !== true) rmSync(dataDir, { recursive: true, force: true });
   };
+  // With a PostgreSQL URL, several processes may share one database: the store is chosen there.
+  const store = options.database === undefined ? ['--data', dataDir] : ['--data', dataDir, '--database', options.database];
   for (const user of users) {
-    const result = await runCli(['user', 'add', user.name, '--password-stdin', '--data', dataDir], `${user.password}\n`);
+    const result = await runCli(['user', 'add', user.name, '--password-stdin', ...store], `${user.password}\n`);
     if (result.code !== 0) throw new Error(`user add ${user.name} failed: ${result.stderr}`);
   }
-  const child = spawn(process.execPath, [ENTRY, 'serve', '--host', '127.0.0.1', '--port', '0', '--data', dataDir, '--log-level', 'warn'], {
+  const child = spawn(process.execPath, [ENTRY, 'serve', '--host', '127.0.0.1', '--port', '0', ...store, '--log-level', 'warn'], {
     stdio: ['ignore', 'pipe', 'pipe'],
   });
   let stderr = '';
