@@ -5,6 +5,7 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { testDatabaseUrl } from './test-store.ts';
 
 const ENTRY = fileURLToPath(new URL('./cli-entry.ts', import.meta.url));
 
@@ -38,7 +39,9 @@ export async function startServerProcess(
     if (options.keepData !== true) rmSync(dataDir, { recursive: true, force: true });
   };
   // With a PostgreSQL URL, several processes may share one database: the store is chosen there.
-  const store = options.database === undefined ? ['--data', dataDir] : ['--data', dataDir, '--database', options.database];
+  // Without one, ALMANAC_TEST_STORE=postgres gives each server a fresh database (see test-store.ts).
+  const database = options.database ?? (await testDatabaseUrl());
+  const store = database === undefined ? ['--data', dataDir] : ['--data', dataDir, '--database', database];
   for (const user of users) {
     const result = await runCli(['user', 'add', user.name, '--password-stdin', ...store], `${user.password}\n`);
     if (result.code !== 0) throw new Error(`user add ${user.name} failed: ${result.stderr}`);

@@ -27,6 +27,13 @@ if (testBackend() === 'postgres') {
   });
 }
 
+/** A fresh database URL when the tests run on PostgreSQL; undefined on SQLite (the data folder is the store). */
+export async function testDatabaseUrl(): Promise<string | undefined> {
+  if (testBackend() === 'sqlite') return undefined;
+  cluster ??= TestPostgres.start();
+  return (await cluster).createDatabase('server');
+}
+
 export interface TestStore {
   readonly store: Store & ReleaseStore;
   /** Another store on the same data, as a second process (or node) would open it. */
