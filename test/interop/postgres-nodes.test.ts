@@ -6,7 +6,7 @@
 import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
 import { skipWithoutPostgres, TestPostgres } from '../support/postgres.ts';
-import { startServerProcess, type ServerProcess } from '../support/server-process.ts';
+import { runCli, startServerProcess, type ServerProcess } from '../support/server-process.ts';
 
 const USER = { name: 'alice', password: 'multi-node-secret' };
 const AUTH = `Basic ${Buffer.from(`${USER.name}:${USER.password}`).toString('base64')}`;
@@ -117,5 +117,35 @@ void describe('almanac on PostgreSQL, one and several nodes', { skip: skipWithou
     assert.ok(attempts.every((a) => a.status === 201 || a.status === 409 || a.status === 403), attempts.map((a) => a.status).join(','));
     const listing = await sync(nodes[1]!);
     assert.equal([...listing.members.keys()].filter((href) => href.includes('contested')).length, 1);
+  });
+
+  void it('lists every serving node from the shared registry', async () => {
+    const status = await runCli(['release', 'status', '--json', '--database', url]);
+    assert.equal(status.code, 0, status.stderr);
+    const parsed = JSON.parse(status.stdout) as { nodes: { pid: number }[] };
+    assert.deepEqual(parsed.nodes.map((n) => n.pid).sort(), nodes.map((n) => n.child.pid).sort());
+  });
+
+  void it('answers 503 with Retry-After while PostgreSQL is down, says why on /readyz, and recovers without a restart', async () => {
+    await cluster.suspend();
+    try {
+      for (const node of nodes) {
+        const listing = await request(node, 'PROPFIND', CALENDAR, undefined, { Depth: '1' });
+        assert.equal(listing.status, 503, listing.text);
+        assert.ok(Number(listing.headers.get('retry-after')) >= 1);
+        const put = await request(node, 'PUT', `${CALENDAR}during.ics`, event('during', 'during'), { 'Content-Type': 'text/calendar; charset=utf-8' });
+        assert.equal(put.status, 503);
+      }
+      const ready = await fetch(new URL('/readyz', nodes[0]!.url));
+      assert.equal(ready.status, 503);
+      assert.match(await ready.text(), /PostgreSQL is unreachable/u);
+    } finally {
+      await cluster.resume();
+    }
+    for (const node of nodes) {
+      const put = await request(node, 'PUT', `${CALENDAR}after-${node.child.pid}.ics`, event(`after-${node.child.pid}`, 'after'), { 'Content-Type': 'text/calendar; charset=utf-8' });
+      assert.equal(put.status, 201, put.text);
+    }
+    assert.equal((await fetch(new URL('/readyz', nodes[1]!.url))).status, 200);
   });
 });
