@@ -9,10 +9,10 @@ import { randomUUID } from 'node:crypto';
 import { setTimeout as sleep } from 'node:timers/promises';
 import type { Kysely } from 'kysely';
 import type pg from 'pg';
-import { NotFound, StoreInconsistent, StoreUnavailable, UserExists } from '../errors.ts';
+import { StoreUnavailable, UserExists } from '../errors.ts';
 import { unexpectedAmong, type NodeRecord, type ReleaseExpectation, type ReleaseGuardState, type ReleaseIdentity, type ReleaseRecords, type ReleaseStore } from '../release-store.ts';
 import { planMigrations } from '../sqlite/migrator.ts';
-import { COLLECTION_COLUMNS, lastSegment, OBJECT_COLUMNS, toCollection, toObject, toUser, USER_COLUMNS } from '../sqlite/rows.ts';
+import { COLLECTION_COLUMNS, OBJECT_COLUMNS, toCollection, toObject, toUser, USER_COLUMNS } from '../sqlite/rows.ts';
 import type { Destination, HomeLayout, NewCollection, ObjectQuery, PutObjectInput, ReadinessReport, Store, StoredCredentials, WriteExpectation } from '../store.ts';
 import type {
   AppPasswordRecord,
@@ -29,6 +29,7 @@ import type {
 } from '../types.ts';
 import { applyMigrations, readAppliedMigrations, withMigrationLock, type PostgresMigration } from './migrator.ts';
 import { MINIMUM_SCHEMA_VERSION, POSTGRES_MIGRATIONS } from './migrations/index.ts';
+import * as changeLog from './change-log.ts';
 import * as releaseState from './release-state.ts';
 import type { PostgresDatabase } from './schema.ts';
 import { createPool, isRetryable, isUnavailable, PgSession, queryBuilder, unavailable } from './session.ts';
@@ -438,84 +439,18 @@ export class PostgresStore implements Store, ReleaseStore {
   }
 
   changesSince(collectionId: number, afterSeq: number, limit: number): Promise<{ changes: Change[]; oldestSeq: number; currentSeq: number }> {
-    return this.snapshot(async (q) => {
-      const collection = await q.first(this.k.selectFrom('collections').select('sync_seq').where('id', '=', collectionId));
-      const oldest = await q.first(this.k.selectFrom('changes').select((eb) => eb.fn.min<number>('seq').as('oldest')).where('collection_id', '=', collectionId));
-      const changes = await q.all(
-        this.k.selectFrom('changes').select(['seq', 'member', 'deleted']).where('collection_id', '=', collectionId).where('seq', '>', afterSeq).orderBy('seq').limit(limit),
-      );
-      return { changes, oldestSeq: oldest?.oldest ?? 0, currentSeq: collection?.sync_seq ?? 0 };
-    });
+    return this.snapshot((q) => changeLog.changesSince(q, this.k, collectionId, afterSeq, limit));
   }
 
   syncChanges(collectionId: number, afterSeq: number, limit: number | null): Promise<SyncPage> {
-    return this.snapshot(async (q, tree) => {
-      const collection = await q.first(
-        this.k.selectFrom('collections').select(['path', 'sync_seq', 'sync_horizon', 'object_count', 'child_count']).where('id', '=', collectionId),
-      );
-      if (collection === undefined) throw new NotFound(`collection ${collectionId} does not exist`);
-      // Each member's latest change after the position, in change order (LIMIT NULL = no limit).
-      const rows = await q.raw<{ member: string; seq: number; deleted: boolean }>(
-        `SELECT member, seq, deleted FROM (
-           SELECT DISTINCT ON (member) member, seq, deleted FROM changes
-           WHERE collection_id = $1 AND seq > $2 AND member <> ''
-           ORDER BY member, seq DESC) latest
-         ORDER BY seq LIMIT $3`,
-        [collectionId, afterSeq, limit === null ? null : limit + 1],
-      );
-      const truncated = limit !== null && rows.length > limit;
-      const changes = truncated ? rows.slice(0, limit) : rows;
-      const live = changes.filter((c) => !c.deleted).map((c) => c.member);
-      const objects = new Map<string, ObjectRecord>();
-      const collections = new Map<string, CollectionRecord>();
-      if (live.length > 0) {
-        const found = await q.all(this.k.selectFrom('objects').select(OBJECT_COLUMNS).where('collection_id', '=', collectionId).where((eb) => eb('name', '=', eb.fn<string>('any', [eb.val(live)]))));
-        for (const row of found) objects.set(row.name, toObject(row));
-        if (collection.child_count > 0) {
-          const paths = live.map((name) => `${collection.path}${name}/`);
-          const children = await q.all(this.k.selectFrom('collections').select(COLLECTION_COLUMNS).where((eb) => eb('path', '=', eb.fn<string>('any', [eb.val(paths)]))));
-          for (const row of children) collections.set(lastSegment(row.path), toCollection(row));
-        }
-      }
-      if (objects.size + collections.size !== live.length) {
-        throw new StoreInconsistent(`change log of ${collection.path} names members that do not exist`);
-      }
-      if (afterSeq === 0 && !truncated) tree.guardCount(collection.path, collection.object_count, objects.size, collection.child_count, collections.size);
-      return { currentSeq: collection.sync_seq, horizon: collection.sync_horizon, changes, truncated, objects, collections };
-    });
+    return this.snapshot((q, tree) => changeLog.syncPage(q, this.k, tree, collectionId, afterSeq, limit));
   }
 
   async pruneChanges(olderThan: number, batchSize = 2000): Promise<{ removed: number }> {
     let removed = 0;
     for (;;) {
-      const batch = await this.write(async (q) => {
-        const victims = await q.raw<{ collection_id: number; seq: number; deleted: boolean; latest: boolean }>(
-          `SELECT c.collection_id, c.seq, c.deleted,
-                  NOT EXISTS (SELECT 1 FROM changes later WHERE later.collection_id = c.collection_id
-                              AND later.member = c.member AND later.seq > c.seq) AS latest
-           FROM changes c
-           WHERE c.changed_at < $1
-             AND (c.deleted OR c.member = '' OR EXISTS (SELECT 1 FROM changes later
-                  WHERE later.collection_id = c.collection_id AND later.member = c.member AND later.seq > c.seq))
-           LIMIT $2
-           FOR UPDATE OF c SKIP LOCKED`,
-          [olderThan, batchSize],
-        );
-        const horizons = new Map<number, number>();
-        for (const victim of victims) {
-          if (victim.deleted && victim.latest) horizons.set(victim.collection_id, Math.max(horizons.get(victim.collection_id) ?? 0, victim.seq));
-        }
-        if (victims.length > 0) {
-          await q.raw('DELETE FROM changes WHERE (collection_id, seq) IN (SELECT * FROM unnest($1::bigint[], $2::bigint[]))', [
-            victims.map((v) => v.collection_id),
-            victims.map((v) => v.seq),
-          ]);
-        }
-        for (const [collectionId, seq] of [...horizons].sort((a, b) => b[0] - a[0])) {
-          await q.raw('UPDATE collections SET sync_horizon = GREATEST(sync_horizon, $2) WHERE id = $1', [collectionId, seq]);
-        }
-        return victims.length;
-      });
+      // One short transaction per batch, so writers never wait long behind the pruner.
+      const batch = await this.write((q) => changeLog.pruneBatch(q, olderThan, batchSize));
       removed += batch;
       if (batch < batchSize) return { removed };
       await sleep(5);
