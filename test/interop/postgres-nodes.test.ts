@@ -148,4 +148,37 @@ void describe('almanac on PostgreSQL, one and several nodes', { skip: skipWithou
     }
     assert.equal((await fetch(new URL('/readyz', nodes[1]!.url))).status, 200);
   });
+
+  void it('keeps every acknowledged write through a PostgreSQL restart under load, answering 503 (never 500) meanwhile', async () => {
+    const acknowledged: string[] = [];
+    const statuses = new Map<number, number>();
+    let stop = false;
+    const deadline = Date.now() + 60_000;
+    const writer = async (node: ServerProcess, n: number): Promise<void> => {
+      for (let i = 0; i < 400 && !stop && Date.now() < deadline; i += 1) {
+        const name = `load-${n}-${i}.ics`;
+        const put = await request(node, 'PUT', `${CALENDAR}${name}`, event(name, `load ${i}`), { 'Content-Type': 'text/calendar; charset=utf-8' });
+        statuses.set(put.status, (statuses.get(put.status) ?? 0) + 1);
+        if (put.status === 201) acknowledged.push(name);
+        else assert.ok(Number(put.headers.get('retry-after')) >= 1, `${put.status} without Retry-After: ${put.text}`);
+        if (put.status === 503) await new Promise((resolve) => setTimeout(resolve, 20));
+      }
+    };
+    const until = async (condition: () => boolean): Promise<void> => {
+      while (!condition() && Date.now() < deadline) await new Promise((resolve) => setTimeout(resolve, 20));
+    };
+    const load = Promise.all(nodes.map((node, n) => writer(node, n)));
+    await until(() => acknowledged.length >= 15);
+    await cluster.suspend();
+    await until(() => (statuses.get(503) ?? 0) >= 6);
+    await cluster.resume();
+    const before = acknowledged.length;
+    await until(() => acknowledged.length >= before + 15);
+    stop = true;
+    await load;
+    assert.deepEqual([...statuses.keys()].sort(), [201, 503], `only 201 and 503 answers: ${JSON.stringify([...statuses])}`);
+    assert.ok(acknowledged.length >= before + 15, 'writes succeed again after the restart, without restarting any node');
+    const listing = await sync(nodes[2]!);
+    for (const name of acknowledged) assert.ok(listing.members.has(`${CALENDAR}${name}`), `${name} was acknowledged and must be listed`);
+  });
 });

@@ -144,6 +144,12 @@ export class PostgresStore implements Store, ReleaseStore {
     for (let attempt = 1; ; attempt += 1) {
       const client = await this.checkout();
       let broken: Error | undefined;
+      // A connection that breaks between two statements reports it as an event on the checked-out
+      // client; without a listener that would crash the process. The next statement fails anyway.
+      const onError = (error: Error): void => {
+        broken = error;
+      };
+      client.on('error', onError);
       try {
         await client.query(begin);
         const session = new PgSession(client);
@@ -161,6 +167,7 @@ export class PostgresStore implements Store, ReleaseStore {
         await sleep(delay + Math.random() * delay);
         delay = Math.min(delay * 2, 100);
       } finally {
+        client.off('error', onError);
         client.release(broken);
       }
     }
