@@ -342,11 +342,18 @@ export class PostgresStore implements Store, ReleaseStore {
   }
 
   lookupCredentials(userName: string): Promise<StoredCredentials | null> {
-    return this.snapshot(async (q) => {
-      const user = await q.first(this.k.selectFrom('users').select(['id', 'name', 'password_hash', 'credentials_version']).where('name', '=', userName));
+    // Every authenticated request asks this: one statement (one round trip), not a transaction of two.
+    return this.one(async (q) => {
+      const rows = await q.raw<{ id: number; name: string; password_hash: string | null; credentials_version: number; app: { id: number; hash: string }[] }>(
+        `SELECT u.id, u.name, u.password_hash, u.credentials_version,
+                COALESCE((SELECT json_agg(json_build_object('id', a.id, 'hash', a.hash) ORDER BY a.id)
+                          FROM app_passwords a WHERE a.user_id = u.id), '[]'::json) AS app
+         FROM users u WHERE u.name = $1`,
+        [userName],
+      );
+      const user = rows[0];
       if (user === undefined) return null;
-      const appPasswords = await q.all(this.k.selectFrom('app_passwords').select(['id', 'hash']).where('user_id', '=', user.id).orderBy('id'));
-      return { userId: user.id, userName: user.name, passwordHash: user.password_hash, appPasswordHashes: appPasswords, credentialsVersion: user.credentials_version };
+      return { userId: user.id, userName: user.name, passwordHash: user.password_hash, appPasswordHashes: user.app, credentialsVersion: user.credentials_version };
     });
   }
 
