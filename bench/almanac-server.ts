@@ -1,5 +1,6 @@
-// Starts an Almanac for benchmarking: 127.0.0.1 on a free port, the given data folder, warnings
-// logged to stderr (stdout carries the results), and its users created directly in the store.
+// Starts an Almanac for benchmarking: 127.0.0.1 on a free port, the given data folder (or the
+// PostgreSQL database in ALMANAC_DATABASE, see with-postgres.ts), warnings logged to stderr (stdout
+// carries the results), and its users created directly in the store.
 import pino from 'pino';
 import { hashPassword } from '../src/auth/passwords.ts';
 import { DEFAULTS, type Config } from '../src/config/config.ts';
@@ -20,7 +21,7 @@ export interface BenchServerOptions {
 }
 
 export async function startBenchAlmanac(options: BenchServerOptions): Promise<BenchServer> {
-  const config: Config = { ...DEFAULTS, host: '127.0.0.1', port: 0, data: options.dataDir, logLevel: 'warn' };
+  const config: Config = { ...DEFAULTS, host: '127.0.0.1', port: 0, data: options.dataDir, database: process.env.ALMANAC_DATABASE ?? '', logLevel: 'warn' };
   const running = await startAlmanac(config, createLogger(config, pino.destination({ dest: 2, sync: true })));
   try {
     for (const user of [{ name: options.user, password: options.password }, ...(options.extraUsers ?? [])]) {

@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
 # The full test suite, runnable on a fresh machine: installs the real clients the interop tests
-# drive (Debian packages litmus, python3-caldav, vdirsyncer, khal, todoman), installs npm dependencies (which builds dist/),
+# drive (Debian packages litmus, python3-caldav, vdirsyncer, khal, todoman) and PostgreSQL (the tests start
+# their own throw-away cluster from its binaries), installs npm dependencies (which builds dist/),
 # then typechecks, lints and runs every test. CI runs exactly this (see .ci/run).
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -11,6 +12,7 @@ command -v litmus >/dev/null 2>&1 || missing+=(litmus)
 command -v vdirsyncer >/dev/null 2>&1 || missing+=(vdirsyncer)
 command -v khal >/dev/null 2>&1 || missing+=(khal)
 dpkg -s todoman >/dev/null 2>&1 || missing+=(todoman)
+compgen -G '/usr/lib/postgresql/*/bin/initdb' >/dev/null || missing+=(postgresql)
 if [ "${#missing[@]}" -gt 0 ]; then
   echo "== installing Debian packages: ${missing[*]}"
   sudo_cmd=()
@@ -31,3 +33,10 @@ npx eslint .
 echo "== tests"
 # Interop tests fail (instead of skipping) when a client is missing, so a green run means they ran.
 ALMANAC_REQUIRE_INTEROP=1 npm test
+
+echo "== scenarios and client suites again, on PostgreSQL"
+# The same client-observable behaviour on the second store: the in-process scenarios and the real
+# client programs, each test file on its own throw-away cluster (test/support/test-store.ts).
+ALMANAC_TEST_STORE=postgres ALMANAC_REQUIRE_INTEROP=1 TZ=UTC npx node --test --test-reporter=spec \
+  'test/scenarios/*.test.ts' test/interop/python-caldav.test.ts test/interop/caldav-app.test.ts \
+  test/interop/vdirsyncer.test.ts test/interop/litmus.test.ts test/interop/khal-todoman.test.ts

@@ -24,6 +24,7 @@ export async function backup(file: string, options: StoreOptions & { readonly fo
 
 export function restore(file: string, options: StoreOptions, io: CliIo): Promise<number> {
   const config = storeConfig(options, io);
+  if (config.database !== '') throw new CliError(ExitCode.usage, 'restore replaces a SQLite data folder; restore PostgreSQL with pg_restore');
   const source = resolve(file);
   if (!existsSync(source)) throw new CliError(ExitCode.notFound, `no backup file ${source}`);
   try {

@@ -8,6 +8,7 @@ import { registerReleaseCommands } from './release-commands.ts';
 import { EXIT_CODE_HELP, ExitCode } from './exit-codes.ts';
 import { processIo, type CliIoOverrides } from './io.ts';
 import { registerMigrateCommands } from './migrate-commands.ts';
+import { registerMigrateStoreCommand } from './migrate-store-command.ts';
 import { guarded, reportFailure } from './run.ts';
 import { registerServe } from './serve.ts';
 import { registerUserCommands } from './user-commands.ts';
@@ -41,6 +42,7 @@ export async function main(argv: readonly string[], overrides: CliIoOverrides = 
   registerBackupCommands(program, io, run);
   registerReleaseCommands(program, io, run);
   registerMigrateCommands(program, io, run);
+  registerMigrateStoreCommand(program, io, run);
 
   try {
     await program.parseAsync([...argv]);

@@ -13,6 +13,7 @@ export type Run = (task: () => Promise<number>) => Promise<void>;
 export function addStoreOptions(command: Command): Command {
   return command
     .option('--data <dir>', `data folder (env ${envName('data')}; default ${DEFAULTS.data})`)
+    .option('--database <url>', `postgres://… to use PostgreSQL instead of SQLite in the data folder (env ${envName('database')})`)
     .option('--config <file>', 'JSON configuration file (env ALMANAC_CONFIG)');
 }
 

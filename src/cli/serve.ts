@@ -13,6 +13,7 @@ export interface ServeOptions {
   readonly host?: string;
   readonly port?: string;
   readonly data?: string;
+  readonly database?: string;
   readonly config?: string;
   readonly logLevel?: string;
 }
@@ -76,7 +77,7 @@ function waitForSignal(running: RunningAlmanac, io: CliIo): Promise<number> {
 }
 
 export async function serve(options: ServeOptions, io: CliIo): Promise<number> {
-  const config = loadConfig({ host: options.host, port: options.port, data: options.data, logLevel: options.logLevel }, io.env, options.config);
+  const config = loadConfig({ host: options.host, port: options.port, data: options.data, database: options.database, logLevel: options.logLevel }, io.env, options.config);
   // Logs go to stderr so stdout carries only the announcement line a supervisor or test waits for.
   const logger = createLogger(config, { write: (line: string) => io.stderr(line) });
   let running: RunningAlmanac;

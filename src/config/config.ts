@@ -12,6 +12,8 @@ export const configSchema = z
     host: z.string().min(1),
     port: z.coerce.number().int().min(0).max(65535),
     data: z.string().min(1),
+    /** Empty: SQLite in the data folder. postgres://…: one PostgreSQL database shared by every node. */
+    database: z.string().refine((v) => v === '' || /^postgres(?:ql)?:\/\//u.test(v), 'must be empty (SQLite in the data folder) or a postgres:// URL'),
     logLevel: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']),
     /** Largest request body accepted at all (413 beyond). */
     maxBodyBytes: z.coerce.number().int().min(1024),
@@ -40,6 +42,7 @@ export const DEFAULTS: Config = {
   host: '127.0.0.1',
   port: 5232,
   data: './data',
+  database: '',
   logLevel: 'info',
   maxBodyBytes: 20 * MiB,
   maxResourceSize: 10 * MiB,

@@ -11,8 +11,9 @@ import { createCarddavPlugin } from '../carddav/plugin.ts';
 import type { Config } from '../config/config.ts';
 import { filesPlugin } from '../dav/files-space.ts';
 import { DavServer } from '../dav/server.ts';
-import { claimDataDir } from '../store/sqlite/data-dir.ts';
 import { SqliteStore } from '../store/sqlite/sqlite-store.ts';
+import { openConfiguredStore } from '../store/open.ts';
+import type { ReleaseStore } from '../store/release-store.ts';
 import { startChangePruner } from '../sync/pruner.ts';
 import { syncPlugin } from '../sync/plugin.ts';
 import { currentReleaseIdentity } from '../release/identity.ts';
@@ -76,7 +77,7 @@ function raiseReleaseAlarm(reason: string, config: Config, logger: Logger, metri
 const HEARTBEAT_MS = 15_000;
 
 /** Keeps this node in the database's registry while it serves, and removes it on a clean stop. */
-function startHeartbeat(store: SqliteStore, logger: Logger, id: string): { stop(): Promise<void> } {
+function startHeartbeat(store: ReleaseStore, logger: Logger, id: string): { stop(): Promise<void> } {
   const identity = currentReleaseIdentity();
   const startedAt = Date.now();
   const beat = (): void => {
@@ -112,22 +113,19 @@ export function buildDavServer(store: Store, config: Config, logger: Logger): Da
 }
 
 export async function startAlmanac(config: Config, logger: Logger = createLogger(config)): Promise<RunningAlmanac> {
-  const release = claimDataDir(config.data);
-  let store: SqliteStore;
-  try {
-    store = SqliteStore.open({ dataDir: config.data, release: currentReleaseIdentity() });
-  } catch (error) {
-    release();
-    throw error;
-  }
+  const opened = await openConfiguredStore(config, {
+    release: currentReleaseIdentity(),
+    claim: true,
+    onConnectionError: (error) => logger.warn({ err: error }, 'an idle database connection broke; it will be replaced'),
+  });
+  const store = opened.store;
   const guard = store.releaseGuard();
-  for (const step of store.expandedAtOpen) {
+  for (const step of store instanceof SqliteStore ? store.expandedAtOpen : []) {
     logger.info({ migration: `${step.version}-${step.name}`, phase: 'expand', lockMs: Number(step.lockMs.toFixed(2)) }, 'expand migration applied');
   }
   if (!guard.canServe) {
     // Not ready means never binding the port, so the node already serving keeps all the traffic.
-    await store.close();
-    release();
+    await opened.close();
     const reason = `${guard.unexpected ?? 'unexpected release'}; the schema (version ${guard.schemaVersion}) is too old for this release, which may run no DDL`;
     // The node exits after this, so the webhook gets two quick tries rather than the hourly repeats.
     if (config.alarmWebhook !== '') await sendAlarmWebhook(config.alarmWebhook, releaseAlarmPayload(reason), logger, { attempts: 2, backoffMs: () => 1_000 });
@@ -142,15 +140,15 @@ export async function startAlmanac(config: Config, logger: Logger = createLogger
     address = await frontend.listen();
   } catch (error) {
     alarm?.stop();
-    await store.close();
-    release();
+    await opened.close();
     throw error;
   }
   const pruner = startChangePruner(store, config, logger);
   const nodeId = randomUUID();
   const node = startHeartbeat(store, logger, nodeId);
   // Backfills run only for an expected release, after its expand phase ran at open (DESIGN.md §6).
-  const backfill = guard.unexpected === undefined ? startBackgroundBackfill(store, metrics, logger, nodeId) : undefined;
+  // PostgreSQL's migrations have no backfill phase yet (issue 7), so only SQLite runs one.
+  const backfill = guard.unexpected === undefined && store instanceof SqliteStore ? startBackgroundBackfill(store, metrics, logger, nodeId) : undefined;
   const host = address.family === 'IPv6' ? `[${address.address}]` : address.address;
   return {
     url: `http://${host}:${address.port}/`,
@@ -165,8 +163,7 @@ export async function startAlmanac(config: Config, logger: Logger = createLogger
       pruner.stop();
       await frontend.drain(config.shutdownGraceMs);
       await pruner.idle();
-      await store.close();
-      release();
+      await opened.close();
     },
   };
 }

@@ -8,7 +8,7 @@ import { dav } from '../../src/dav/xml/names.ts';
 import { parseXml } from '../../src/dav/xml/parse.ts';
 import { findChild, textContent } from '../../src/dav/xml/tree.ts';
 import { NotFound } from '../../src/store/errors.ts';
-import { SqliteStore } from '../../src/store/sqlite/sqlite-store.ts';
+import type { Store } from '../../src/store/store.ts';
 import { Harness, parseMultistatus, propfindBody } from '../support/harness.ts';
 
 const CALENDAR = '/calendars/alice/default/';
@@ -80,8 +80,8 @@ function httpWriter(h: Harness): Writer {
   };
 }
 
-/** Writes through another SqliteStore connection on the same database, as another process would. */
-async function storeWriter(store: SqliteStore): Promise<Writer> {
+/** Writes through another store connection on the same database, as another process would. */
+async function storeWriter(store: Store): Promise<Writer> {
   const ids = new Map<string, number>();
   for (const target of TARGETS) ids.set(target.path, (await store.getCollection(target.path) ?? assert.fail(`${target.path} exists`)).id);
   const idOf = (target: Target): number => ids.get(target.path) ?? assert.fail('collection id');
@@ -244,7 +244,7 @@ void describe('sync-collection under concurrent writers', () => {
   void it('a syncing reader misses nothing while writers use both the server and a second store connection (another process)', async () => {
     // The homes exist once the user has made a request.
     assert.equal((await h.send('PROPFIND', CALENDAR, { headers: { depth: '0' }, body: propfindBody(dav('getetag')) })).status, 207);
-    const other = SqliteStore.open({ dataDir: h.dir });
+    const other = await h.openAnotherStore();
     try {
       const outside = await storeWriter(other);
       await race(h, [outside, outside, httpWriter(h), httpWriter(h)]);

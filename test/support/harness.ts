@@ -1,5 +1,5 @@
-// In-process test harness: a real SQLite store in a temporary folder, the real authenticator and DAV
-// server, and helpers to send requests as a user and read multistatus answers the way clients do.
+// In-process test harness: a real store (SQLite in a temporary folder, or PostgreSQL with
+// ALMANAC_TEST_STORE=postgres, see test-store.ts), the real authenticator and DAV server, and helpers to send requests as a user and read multistatus answers the way clients do.
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -12,7 +12,9 @@ import { dav, type ClarkName } from '../../src/dav/xml/names.ts';
 import { parseXml } from '../../src/dav/xml/parse.ts';
 import { childElements, findChild, findChildren, textContent, type XmlElement } from '../../src/dav/xml/tree.ts';
 import { buildDavServer } from '../../src/http/app.ts';
-import { SqliteStore } from '../../src/store/sqlite/sqlite-store.ts';
+import type { ReleaseStore } from '../../src/store/release-store.ts';
+import type { Store } from '../../src/store/store.ts';
+import { openTestStore, type TestStore } from './test-store.ts';
 
 export interface TestResponse {
   readonly status: number;
@@ -32,14 +34,16 @@ export const PASSWORD = 'correct horse battery staple';
 
 export class Harness {
   readonly dir: string;
-  readonly store: SqliteStore;
+  readonly store: Store & ReleaseStore;
   readonly dav: DavServer;
   readonly config: Config;
+  private readonly opened: TestStore;
   private defaultUser: { user: string; password: string } | undefined;
 
-  private constructor(dir: string, store: SqliteStore, dav: DavServer, config: Config) {
+  private constructor(dir: string, opened: TestStore, dav: DavServer, config: Config) {
     this.dir = dir;
-    this.store = store;
+    this.opened = opened;
+    this.store = opened.store;
     this.dav = dav;
     this.config = config;
   }
@@ -47,8 +51,9 @@ export class Harness {
   static async start(users: readonly string[] = ['alice', 'bob'], overrides: Partial<Config> = {}): Promise<Harness> {
     const dir = mkdtempSync(join(tmpdir(), 'almanac-test-'));
     const config: Config = { ...DEFAULTS, data: dir, logLevel: 'silent', ...overrides };
-    const store = SqliteStore.open({ dataDir: dir });
-    const harness = new Harness(dir, store, buildDavServer(store, config, pino({ level: 'silent' })), config);
+    const opened = await openTestStore(dir);
+    const store = opened.store;
+    const harness = new Harness(dir, opened, buildDavServer(store, config, pino({ level: 'silent' })), config);
     const hash = await hashPassword(PASSWORD);
     for (const name of users) {
       await store.createUser({ name, email: `${name}@example.com`, displayName: name.toUpperCase(), passwordHash: hash });
@@ -57,8 +62,13 @@ export class Harness {
     return harness;
   }
 
+  /** A second store on the same data, as another process or node would open it. */
+  openAnotherStore(): Promise<Store & ReleaseStore> {
+    return this.opened.openAnother();
+  }
+
   async close(): Promise<void> {
-    await this.store.close();
+    await this.opened.dispose();
     rmSync(this.dir, { recursive: true, force: true });
   }
 

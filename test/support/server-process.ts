@@ -5,6 +5,7 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { testDatabaseUrl } from './test-store.ts';
 
 const ENTRY = fileURLToPath(new URL('./cli-entry.ts', import.meta.url));
 
@@ -31,17 +32,21 @@ export function runCli(args: readonly string[], stdin = ''): Promise<{ code: num
 
 export async function startServerProcess(
   users: readonly { name: string; password: string }[],
-  options: { readonly dataDir?: string; readonly keepData?: boolean } = {},
+  options: { readonly dataDir?: string; readonly keepData?: boolean; readonly database?: string } = {},
 ): Promise<ServerProcess> {
   const dataDir = options.dataDir ?? mkdtempSync(join(tmpdir(), 'almanac-interop-'));
   const cleanUp = (): void => {
     if (options.keepData !== true) rmSync(dataDir, { recursive: true, force: true });
   };
+  // With a PostgreSQL URL, several processes may share one database: the store is chosen there.
+  // Without one, ALMANAC_TEST_STORE=postgres gives each server a fresh database (see test-store.ts).
+  const database = options.database ?? (await testDatabaseUrl());
+  const store = database === undefined ? ['--data', dataDir] : ['--data', dataDir, '--database', database];
   for (const user of users) {
-    const result = await runCli(['user', 'add', user.name, '--password-stdin', '--data', dataDir], `${user.password}\n`);
+    const result = await runCli(['user', 'add', user.name, '--password-stdin', ...store], `${user.password}\n`);
     if (result.code !== 0) throw new Error(`user add ${user.name} failed: ${result.stderr}`);
   }
-  const child = spawn(process.execPath, [ENTRY, 'serve', '--host', '127.0.0.1', '--port', '0', '--data', dataDir, '--log-level', 'warn'], {
+  const child = spawn(process.execPath, [ENTRY, 'serve', '--host', '127.0.0.1', '--port', '0', ...store, '--log-level', 'warn'], {
     stdio: ['ignore', 'pipe', 'pipe'],
   });
   let stderr = '';

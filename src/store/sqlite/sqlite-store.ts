@@ -10,6 +10,7 @@ import { setTimeout as sleep } from 'node:timers/promises';
 import Database from 'better-sqlite3';
 import type { Kysely } from 'kysely';
 import { NotFound, StoreInconsistent, StoreUnavailable, UserExists } from '../errors.ts';
+import type { ReleaseGuardState, ReleaseStore } from '../release-store.ts';
 import type {
   Destination,
   HomeLayout,
@@ -72,15 +73,8 @@ export interface SqliteStoreOptions {
   readonly now?: () => number;
 }
 
-/** The outcome of the start-up comparison between this release and the database. */
-export interface ReleaseGuardState {
-  /** Undefined when the release may run; otherwise what is unexpected about it. */
-  readonly unexpected: string | undefined;
-  readonly schemaVersion: number;
-  /** Whether this code can serve on the schema it found. */
-  readonly canServe: boolean;
-  readonly pending: readonly number[];
-}
+
+export type { ReleaseGuardState };
 
 export const DATABASE_FILE = 'almanac.sqlite3';
 
@@ -89,7 +83,7 @@ function isBusy(error: unknown): boolean {
   return code === 'SQLITE_BUSY' || code === 'SQLITE_LOCKED' || code === 'SQLITE_BUSY_SNAPSHOT';
 }
 
-export class SqliteStore implements Store {
+export class SqliteStore implements Store, ReleaseStore {
   readonly backend = 'sqlite' as const;
   private readonly db: Database.Database;
   private readonly q: SqliteRunner;

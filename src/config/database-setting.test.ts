@@ -1,0 +1,15 @@
+// The `database` setting: empty means SQLite in the data folder; a postgres:// URL selects
+// PostgreSQL, from a flag or ALMANAC_DATABASE; anything else is refused at start, naming the setting.
+import assert from 'node:assert/strict';
+import { it } from 'node:test';
+import { ConfigError, loadConfig } from './config.ts';
+
+void it('selects PostgreSQL from the flag or ALMANAC_DATABASE, SQLite by default, and refuses other URLs', () => {
+  assert.equal(loadConfig({}, {}).database, '');
+  assert.equal(loadConfig({}, { ALMANAC_DATABASE: 'postgres://u@db/almanac' }).database, 'postgres://u@db/almanac');
+  assert.equal(loadConfig({ database: 'postgresql://u@db/other' }, { ALMANAC_DATABASE: 'postgres://u@db/almanac' }).database, 'postgresql://u@db/other');
+  assert.throws(
+    () => loadConfig({}, { ALMANAC_DATABASE: 'mysql://u@db/almanac' }),
+    (error: unknown) => error instanceof ConfigError && /database \(flag --database, env ALMANAC_DATABASE\) from environment/u.test(error.message),
+  );
+});

@@ -1,0 +1,54 @@
+// The one place that turns the configuration into a store: SQLite in the data folder (claimed by a
+// serving process, so two servers never share one file), or PostgreSQL at `database` (shared by any
+// number of nodes, so nothing is claimed). Must not import DAV or HTTP.
+import type { ReleaseIdentity, ReleaseStore } from './release-store.ts';
+import { PostgresStore } from './postgres/postgres-store.ts';
+import { claimDataDir } from './sqlite/data-dir.ts';
+import { SqliteStore } from './sqlite/sqlite-store.ts';
+import type { Store } from './store.ts';
+
+export interface StoreLocation {
+  /** SQLite's folder. */
+  readonly data: string;
+  /** Empty for SQLite; a postgres:// URL for PostgreSQL. */
+  readonly database: string;
+}
+
+export interface OpenedStore {
+  readonly store: Store & ReleaseStore;
+  /** Closes the store and releases the data folder when it was claimed. */
+  close(): Promise<void>;
+}
+
+export function isPostgresUrl(database: string): boolean {
+  return /^postgres(?:ql)?:\/\//u.test(database);
+}
+
+export async function openConfiguredStore(
+  location: StoreLocation,
+  options: { readonly release?: ReleaseIdentity; readonly claim?: boolean; readonly onConnectionError?: (error: Error) => void } = {},
+): Promise<OpenedStore> {
+  if (isPostgresUrl(location.database)) {
+    const store = await PostgresStore.open({
+      url: location.database,
+      ...(options.release === undefined ? {} : { release: options.release }),
+      ...(options.onConnectionError === undefined ? {} : { onConnectionError: options.onConnectionError }),
+    });
+    return { store, close: () => store.close() };
+  }
+  const unclaim = options.claim === true ? claimDataDir(location.data) : () => undefined;
+  let store: SqliteStore;
+  try {
+    store = SqliteStore.open({ dataDir: location.data, ...(options.release === undefined ? {} : { release: options.release }) });
+  } catch (error) {
+    unclaim();
+    throw error;
+  }
+  return {
+    store,
+    close: async () => {
+      await store.close();
+      unclaim();
+    },
+  };
+}

@@ -1,0 +1,362 @@
+// Writes on the collection/object tree, always inside one PostgreSQL transaction opened by
+// PostgresStore. Correct with many nodes on one database: every write first locks the rows of the
+// collections it changes (SELECT … FOR UPDATE, in a fixed order), so checks such as "the name is free",
+// "the ETag still matches" and "no other object has this UID" hold until commit, and each change-log
+// position is taken under that lock (gapless, unique per collection; the primary key and the unique
+// indexes back this up). Same rules as the SQLite tree writer. Must not import DAV or HTTP.
+import { sql, type Kysely } from 'kysely';
+import { AlreadyExists, ConflictingPath, EtagMismatch, NotFound, StoreInconsistent, UidConflict } from '../errors.ts';
+import { contentEtag } from '../etag.ts';
+import type { Destination, NewCollection, PutObjectInput, WriteExpectation } from '../store.ts';
+import type { CollectionKind, CollectionRecord, ObjectRecord, PropertyOperation, PropertyTarget, StoredProperty } from '../types.ts';
+import { COLLECTION_COLUMNS, lastSegment, OBJECT_COLUMNS, toCollection, toObject, type CollectionRow } from '../sqlite/rows.ts';
+import type { PostgresDatabase } from './schema.ts';
+import type { PgSession } from './session.ts';
+
+interface Deltas {
+  readonly objects?: number;
+  readonly children?: number;
+  readonly bytes?: number;
+}
+
+function checkExpectation(current: { etag: string } | undefined, expect: WriteExpectation): void {
+  if (expect === undefined) return;
+  if ('absent' in expect) {
+    if (current !== undefined) throw new EtagMismatch('the resource exists');
+    return;
+  }
+  if (current === undefined || current.etag !== expect.etag) throw new EtagMismatch('the resource changed');
+}
+
+function escapeLike(value: string): string {
+  return value.replace(/[\\%_]/g, (c) => `\\${c}`);
+}
+
+export class PgTreeWriter {
+  private readonly q: PgSession;
+  private readonly k: Kysely<PostgresDatabase>;
+  private readonly now: () => number;
+
+  constructor(q: PgSession, k: Kysely<PostgresDatabase>, now: () => number) {
+    this.q = q;
+    this.k = k;
+    this.now = now;
+  }
+
+  // ---- helpers --------------------------------------------------------------------------------
+
+  /**
+   * Locks the collections a write changes, newest first: a collection is normally newer than its
+   * parent, and recordChange locks a collection before its parent, so writers take locks in one
+   * order. The rare exception (a folder moved under a newer one) can deadlock; PostgreSQL detects
+   * that and the store retries the transaction.
+   */
+  async lock(...ids: number[]): Promise<void> {
+    const unique = [...new Set(ids)].sort((a, b) => b - a);
+    for (const id of unique) {
+      await this.q.raw('SELECT 1 FROM collections WHERE id = $1 FOR UPDATE', [id]);
+    }
+  }
+
+  private async collection(id: number): Promise<CollectionRow> {
+    const row = await this.q.first(this.k.selectFrom('collections').select(COLLECTION_COLUMNS).where('id', '=', id));
+    if (row === undefined) throw new NotFound(`collection ${id} does not exist`);
+    return row;
+  }
+
+  private collectionAt(path: string): Promise<CollectionRow | undefined> {
+    return this.q.first(this.k.selectFrom('collections').select(COLLECTION_COLUMNS).where('path', '=', path));
+  }
+
+  private async objectIn(collectionId: number, name: string): Promise<ObjectRecord | undefined> {
+    const row = await this.q.first(this.k.selectFrom('objects').select(OBJECT_COLUMNS).where('collection_id', '=', collectionId).where('name', '=', name));
+    return row === undefined ? undefined : toObject(row);
+  }
+
+  /** Appends one change to a collection's log, adjusts its counters, and marks the parent changed. */
+  private async recordChange(collectionId: number, member: string, deleted: boolean, deltas: Deltas = {}): Promise<void> {
+    const now = this.now();
+    const updated = await this.q.first(
+      this.k
+        .updateTable('collections')
+        .set((eb) => ({
+          sync_seq: eb('sync_seq', '+', 1),
+          object_count: eb('object_count', '+', deltas.objects ?? 0),
+          child_count: eb('child_count', '+', deltas.children ?? 0),
+          bytes_used: eb('bytes_used', '+', deltas.bytes ?? 0),
+          updated_at: now,
+        }))
+        .where('id', '=', collectionId)
+        .returning(['sync_seq', 'parent_id', 'path']),
+    );
+    if (updated === undefined) throw new NotFound(`collection ${collectionId} does not exist`);
+    await this.q.run(this.k.insertInto('changes').values({ collection_id: collectionId, seq: updated.sync_seq, member, deleted, changed_at: now }));
+    if (updated.parent_id !== null) {
+      const parent = await this.q.first(
+        this.k
+          .updateTable('collections')
+          .set((eb) => ({ sync_seq: eb('sync_seq', '+', 1), updated_at: now }))
+          .where('id', '=', updated.parent_id)
+          .returning(['sync_seq']),
+      );
+      if (parent !== undefined) {
+        await this.q.run(
+          this.k.insertInto('changes').values({ collection_id: updated.parent_id, seq: parent.sync_seq, member: lastSegment(updated.path), deleted: false, changed_at: now }),
+        );
+      }
+    }
+  }
+
+  guardCount(path: string, expectedObjects: number, actualObjects: number, expectedChildren: number, actualChildren: number): void {
+    if (expectedObjects !== actualObjects || expectedChildren !== actualChildren) {
+      throw new StoreInconsistent(
+        `listing of ${path} has ${actualObjects} objects and ${actualChildren} collections but the counters say ${expectedObjects} and ${expectedChildren}`,
+      );
+    }
+  }
+
+  private async clearDestination(to: Destination, parent: CollectionRow): Promise<boolean> {
+    const object = await this.objectIn(to.parentId, to.name);
+    const collection = await this.collectionAt(`${parent.path}${to.name}/`);
+    if (object === undefined && collection === undefined) return true;
+    if (!to.replace) throw new AlreadyExists(`${parent.path}${to.name} exists`);
+    if (object !== undefined) await this.deleteObject(to.parentId, to.name, undefined);
+    if (collection !== undefined) await this.deleteCollection(collection.id);
+    return false;
+  }
+
+  private async ensureNameFree(parent: CollectionRow, name: string): Promise<void> {
+    if ((await this.objectIn(parent.id, name)) !== undefined || (await this.collectionAt(`${parent.path}${name}/`)) !== undefined) {
+      throw new AlreadyExists(`${parent.path}${name} exists`);
+    }
+  }
+
+  private async checkUid(collectionId: number, uid: string | null | undefined, ownName: string): Promise<void> {
+    if (uid === null || uid === undefined) return;
+    const clash = await this.q.first(
+      this.k.selectFrom('objects').select('name').where('collection_id', '=', collectionId).where('uid', '=', uid).where('name', '!=', ownName),
+    );
+    if (clash !== undefined) {
+      const collection = await this.collection(collectionId);
+      throw new UidConflict(clash.name, collection.path, collection.kind);
+    }
+  }
+
+  // ---- collections ----------------------------------------------------------------------------
+
+  async insertCollection(input: { ownerId: number; parentId: number | null; path: string; kind: CollectionKind }): Promise<CollectionRecord> {
+    const now = this.now();
+    const row = await this.q.first(
+      this.k
+        .insertInto('collections')
+        .values({ owner_id: input.ownerId, parent_id: input.parentId, path: input.path, kind: input.kind, created_at: now, updated_at: now })
+        .returning(COLLECTION_COLUMNS),
+    );
+    if (row === undefined) throw new Error('insert returned no row');
+    return toCollection(row);
+  }
+
+  async createCollection(input: NewCollection): Promise<CollectionRecord> {
+    await this.lock(input.parentId);
+    const parent = await this.collection(input.parentId);
+    await this.ensureNameFree(parent, input.name);
+    const created = await this.insertCollection({ ownerId: input.ownerId, parentId: parent.id, path: `${parent.path}${input.name}/`, kind: input.kind });
+    if (input.properties !== undefined && input.properties.length > 0) {
+      await this.writeProperties({ kind: 'collection', collectionId: created.id }, input.properties);
+    }
+    await this.recordChange(parent.id, input.name, false, { children: 1 });
+    return created;
+  }
+
+  async deleteCollection(collectionId: number): Promise<void> {
+    const row = await this.collection(collectionId);
+    await this.lock(collectionId, ...(row.parent_id === null ? [] : [row.parent_id]));
+    await this.q.run(this.k.deleteFrom('collections').where('id', '=', collectionId));
+    if (row.parent_id !== null) await this.recordChange(row.parent_id, lastSegment(row.path), true, { children: -1 });
+  }
+
+  async copyCollection(collectionId: number, to: Destination, depthInfinity: boolean): Promise<{ created: boolean }> {
+    await this.lock(collectionId, to.parentId);
+    const source = await this.collection(collectionId);
+    const parent = await this.collection(to.parentId);
+    const targetPath = `${parent.path}${to.name}/`;
+    if (targetPath.startsWith(source.path)) throw new ConflictingPath('cannot copy a collection into itself');
+    const created = await this.clearDestination(to, parent);
+    await this.copyTree(source, parent, to.name, depthInfinity);
+    return { created };
+  }
+
+  private async copyTree(source: CollectionRow, parent: CollectionRow, name: string, deep: boolean): Promise<void> {
+    const copy = await this.createCollection({ ownerId: parent.owner_id, parentId: parent.id, name, kind: source.kind as CollectionKind });
+    const properties = await this.readProperties({ kind: 'collection', collectionId: source.id });
+    if (properties.length > 0) {
+      await this.writeProperties({ kind: 'collection', collectionId: copy.id }, properties.map((p) => ({ op: 'set', name: p.name, xml: p.xml })));
+    }
+    if (!deep) return;
+    const objects = await this.q.all(this.k.selectFrom('objects').select('name').where('collection_id', '=', source.id).orderBy('name'));
+    for (const object of objects) await this.copyObject(source.id, object.name, { parentId: copy.id, name: object.name, replace: false });
+    const children = await this.q.all(this.k.selectFrom('collections').select(COLLECTION_COLUMNS).where('parent_id', '=', source.id).orderBy('path'));
+    const copyRow = await this.collection(copy.id);
+    for (const child of children) await this.copyTree(child, copyRow, lastSegment(child.path), true);
+  }
+
+  async moveCollection(collectionId: number, to: Destination): Promise<{ created: boolean }> {
+    const source = await this.collection(collectionId);
+    if (source.parent_id === null) throw new ConflictingPath('a home cannot be moved');
+    await this.lock(collectionId, source.parent_id, to.parentId);
+    const parent = await this.collection(to.parentId);
+    const targetPath = `${parent.path}${to.name}/`;
+    if (targetPath === source.path) throw new ConflictingPath('source and destination are the same');
+    if (targetPath.startsWith(source.path)) throw new ConflictingPath('cannot move a collection into itself');
+    const created = await this.clearDestination(to, parent);
+    const moving = await this.collection(collectionId);
+    await this.q.run(
+      this.k
+        .updateTable('collections')
+        .set({ path: sql<string>`${targetPath} || substr(path, ${moving.path.length + 1})` })
+        .where(sql<boolean>`path LIKE ${`${escapeLike(moving.path)}%`} ESCAPE '\\'`),
+    );
+    await this.q.run(this.k.updateTable('collections').set({ parent_id: parent.id }).where('id', '=', collectionId));
+    await this.recordChange(moving.parent_id ?? parent.id, lastSegment(moving.path), true, { children: -1 });
+    await this.recordChange(parent.id, to.name, false, { children: 1 });
+    return { created };
+  }
+
+  // ---- objects --------------------------------------------------------------------------------
+
+  async putObject(input: PutObjectInput): Promise<{ created: boolean; object: ObjectRecord }> {
+    await this.lock(input.collectionId);
+    const parent = await this.collection(input.collectionId);
+    if ((await this.collectionAt(`${parent.path}${input.name}/`)) !== undefined) throw new AlreadyExists(`${parent.path}${input.name}/ is a collection`);
+    const current = await this.objectIn(input.collectionId, input.name);
+    checkExpectation(current, input.expect);
+    const metadata = input.metadata ?? {};
+    await this.checkUid(input.collectionId, metadata.uid, input.name);
+    const now = this.now();
+    const etag = contentEtag(input.body);
+    const values = {
+      content_type: input.contentType,
+      body: input.body,
+      etag,
+      size: input.body.byteLength,
+      uid: metadata.uid ?? null,
+      component: metadata.component ?? null,
+      first_start: metadata.firstStart ?? null,
+      last_end: metadata.lastEnd ?? null,
+      search_index: metadata.searchIndex ?? null,
+      modified_at: now,
+    };
+    const row =
+      current === undefined
+        ? await this.q.first(
+            this.k
+              .insertInto('objects')
+              .values({ ...values, collection_id: input.collectionId, name: input.name, created_at: now })
+              .returning(OBJECT_COLUMNS),
+          )
+        : await this.q.first(this.k.updateTable('objects').set(values).where('id', '=', current.id).returning(OBJECT_COLUMNS));
+    if (row === undefined) throw new Error('write returned no row');
+    await this.recordChange(input.collectionId, input.name, false, {
+      objects: current === undefined ? 1 : 0,
+      bytes: input.body.byteLength - (current?.size ?? 0),
+    });
+    return { created: current === undefined, object: toObject(row) };
+  }
+
+  async deleteObject(collectionId: number, name: string, expect: WriteExpectation): Promise<void> {
+    await this.lock(collectionId);
+    const current = await this.objectIn(collectionId, name);
+    if (current === undefined) throw new NotFound(`${name} does not exist`);
+    checkExpectation(current, expect);
+    await this.q.run(this.k.deleteFrom('objects').where('id', '=', current.id));
+    await this.recordChange(collectionId, name, true, { objects: -1, bytes: -current.size });
+  }
+
+  async copyObject(collectionId: number, name: string, to: Destination): Promise<{ created: boolean }> {
+    await this.lock(collectionId, to.parentId);
+    const source = await this.q.first(
+      this.k.selectFrom('objects').select([...OBJECT_COLUMNS, 'body', 'first_start', 'last_end', 'search_index']).where('collection_id', '=', collectionId).where('name', '=', name),
+    );
+    if (source === undefined) throw new NotFound(`${name} does not exist`);
+    const parent = await this.collection(to.parentId);
+    if (to.parentId === collectionId && to.name === name) throw new ConflictingPath('source and destination are the same');
+    const created = await this.clearDestination(to, parent);
+    const copy = await this.putObject({
+      collectionId: to.parentId,
+      name: to.name,
+      body: source.body,
+      contentType: source.content_type,
+      metadata: { uid: source.uid, component: source.component, firstStart: source.first_start, lastEnd: source.last_end, searchIndex: source.search_index },
+    });
+    const properties = await this.readProperties({ kind: 'object', objectId: source.id });
+    if (properties.length > 0) {
+      await this.writeProperties({ kind: 'object', objectId: copy.object.id }, properties.map((p) => ({ op: 'set', name: p.name, xml: p.xml })));
+    }
+    return { created };
+  }
+
+  async moveObject(collectionId: number, name: string, to: Destination): Promise<{ created: boolean }> {
+    await this.lock(collectionId, to.parentId);
+    const source = await this.objectIn(collectionId, name);
+    if (source === undefined) throw new NotFound(`${name} does not exist`);
+    if (to.parentId === collectionId && to.name === name) throw new ConflictingPath('source and destination are the same');
+    const parent = await this.collection(to.parentId);
+    const created = await this.clearDestination(to, parent);
+    if (to.parentId !== collectionId) await this.checkUid(to.parentId, source.uid, to.name);
+    await this.q.run(this.k.updateTable('objects').set({ collection_id: to.parentId, name: to.name, modified_at: this.now() }).where('id', '=', source.id));
+    await this.recordChange(collectionId, name, true, { objects: -1, bytes: -source.size });
+    await this.recordChange(to.parentId, to.name, false, { objects: 1, bytes: source.size });
+    return { created };
+  }
+
+  // ---- dead properties ------------------------------------------------------------------------
+
+  readProperties(target: PropertyTarget): Promise<StoredProperty[]> {
+    if (target.kind === 'collection') {
+      return this.q.all(this.k.selectFrom('collection_properties').select(['name', 'xml']).where('collection_id', '=', target.collectionId).orderBy('name'));
+    }
+    return this.q.all(this.k.selectFrom('object_properties').select(['name', 'xml']).where('object_id', '=', target.objectId).orderBy('name'));
+  }
+
+  private async writeProperties(target: PropertyTarget, operations: readonly PropertyOperation[]): Promise<void> {
+    for (const operation of operations) {
+      if (target.kind === 'collection') {
+        if (operation.op === 'set') {
+          await this.q.run(
+            this.k
+              .insertInto('collection_properties')
+              .values({ collection_id: target.collectionId, name: operation.name, xml: operation.xml })
+              .onConflict((oc) => oc.columns(['collection_id', 'name']).doUpdateSet({ xml: operation.xml })),
+          );
+        } else {
+          await this.q.run(this.k.deleteFrom('collection_properties').where('collection_id', '=', target.collectionId).where('name', '=', operation.name));
+        }
+      } else if (operation.op === 'set') {
+        await this.q.run(
+          this.k
+            .insertInto('object_properties')
+            .values({ object_id: target.objectId, name: operation.name, xml: operation.xml })
+            .onConflict((oc) => oc.columns(['object_id', 'name']).doUpdateSet({ xml: operation.xml })),
+        );
+      } else {
+        await this.q.run(this.k.deleteFrom('object_properties').where('object_id', '=', target.objectId).where('name', '=', operation.name));
+      }
+    }
+  }
+
+  /** PROPPATCH: all operations or none (the caller's transaction rolls back on error). */
+  async patchProperties(target: PropertyTarget, operations: readonly PropertyOperation[]): Promise<void> {
+    if (target.kind === 'collection') {
+      await this.lock(target.collectionId);
+      await this.collection(target.collectionId);
+      await this.writeProperties(target, operations);
+      await this.recordChange(target.collectionId, '', false);
+      return;
+    }
+    const object = await this.q.first(this.k.selectFrom('objects').select(['collection_id', 'name']).where('id', '=', target.objectId));
+    if (object === undefined) throw new NotFound(`object ${target.objectId} does not exist`);
+    await this.lock(object.collection_id);
+    await this.writeProperties(target, operations);
+    await this.recordChange(object.collection_id, object.name, false);
+  }
+}
