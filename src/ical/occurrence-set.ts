@@ -3,6 +3,9 @@
 // can cause. Imports nothing of ours outside src/ical.
 import ICAL from 'ical.js';
 import { isFloating, toUtcMs, wallTimeIn } from './occurrence-time.ts';
+import { fromWallSeconds, subDailyRule, SUBDAILY_BUDGET_EXCEEDED, wallSeconds } from './subdaily-rule.ts';
+import type { SubDailyRule } from './subdaily-rule.ts';
+import { lowestOffset } from './tz-offsets.ts';
 
 /** The components a calendar object resource is about, in the order they are looked for. */
 export const MAIN_TYPES: readonly string[] = ['vevent', 'vtodo', 'vjournal', 'vfreebusy', 'vavailability'];
@@ -46,12 +49,23 @@ export interface SetLimits {
    * or, at the new start, spurious.
    */
   readonly notBefore?: number;
+  /**
+   * performance.now() after which iteration stops as if the work budget ran out: the CPU a single
+   * object may cost, whatever the shape of its rules.
+   */
+  readonly deadline?: number;
 }
 
 /** Wall-clock length of one FREQ period, for the frequencies whose periods are all equally long. */
 const PERIOD_SECONDS: Readonly<Record<string, number>> = { SECONDLY: 1, MINUTELY: 60, HOURLY: 3600, DAILY: 86_400, WEEKLY: 604_800 };
-/** Margin for reading an instant as a wall-clock time anywhere (offsets lie within -12 h and +14 h). */
-const WALL_CLOCK_MARGIN_SECONDS = 15 * 3600;
+/**
+ * A member starting at or after an instant has a wall-clock reading of at least that instant plus the
+ * lowest offset its zone has from then on; members more than this far after it are later anyway
+ * (offsets lie within -12 h and +14 h).
+ */
+const OFFSET_WINDOW_SECONDS = 2 * 86_400;
+/** How often (in drawn values or checks) the deadline is looked at. */
+const CLOCK_EVERY = 256;
 
 /**
  * Work allowed inside ical.js per rule iteration. ical.js tests candidate times one by one against the
@@ -65,7 +79,8 @@ const BUDGET_EXCEEDED = new Error('recurrence budget exceeded');
 
 interface RuleSource {
   readonly rule: ICAL.Recur;
-  readonly iterator: ICAL.RecurIterator;
+  /** The next value of the rule on the wall clock (floating), or null when the rule ends. */
+  readonly draw: () => ICAL.Time | null;
   head: SetMember | null;
 }
 
@@ -97,7 +112,8 @@ export function recurrenceSet(master: ICAL.Component, zone: ICAL.Timezone | unde
   const maxIterations = limits.maxIterations;
   const maxChecks = limits.maxChecks ?? Math.max(10_000, maxIterations * CHECKS_PER_INSTANCE);
   let iterations = 0;
-  let checks = 0;
+  /** Candidate tests (ical.js) and skips (sub-daily arithmetic) left. */
+  const budget = { steps: maxChecks };
   let stoppedBy: RecurrenceSet['stoppedBy'] = null;
 
   // Rules run on the wall clock (RFC 5545 §3.3.10: local time stays, whatever DST does). ical.js
@@ -113,14 +129,6 @@ export function recurrenceSet(master: ICAL.Component, zone: ICAL.Timezone | unde
     const copy = rule.clone();
     copy.until = wallTimeIn(ruleZone, toUtcMs(rule.until));
     return copy;
-  }
-
-  const rules: RuleSource[] = [];
-  for (const property of master.getAllProperties('rrule')) {
-    const rule = property.getFirstValue();
-    if (!(rule instanceof ICAL.Recur)) continue;
-    const source = openRule(rule);
-    if (source !== null) rules.push(source);
   }
 
   const rdates: SetMember[] = [];
@@ -149,17 +157,28 @@ export function recurrenceSet(master: ICAL.Component, zone: ICAL.Timezone | unde
   let lastMs = -Infinity;
 
   /**
+   * The wall-clock reading (floating seconds) below which no member can start at or after
+   * limits.notBefore: that instant plus the lowest offset the values' zone has shortly after it.
+   */
+  function targetWallSeconds(): number | null {
+    if (limits.notBefore === undefined) return null;
+    const from = Math.floor(limits.notBefore / 1000);
+    const offsetZone = ruleZone ?? (isFloating(iterationStart) ? zone ?? ICAL.Timezone.utcTimezone : ICAL.Timezone.utcTimezone);
+    return from + lowestOffset(offsetZone, from - OFFSET_WINDOW_SECONDS, from + OFFSET_WINDOW_SECONDS);
+  }
+
+  /**
    * A later start for `rule` that yields the same members from there on: DTSTART moved by whole
    * periods, for SECONDLY to WEEKLY rules without COUNT or BYSETPOS (every period is alike there, and
    * the BYxxx defaults taken from DTSTART — time of day, weekday — do not change). Null if not possible.
    */
   function fastForwardStart(rule: ICAL.Recur): ICAL.Time | null {
     const unit = PERIOD_SECONDS[rule.freq];
-    if (limits.notBefore === undefined || unit === undefined || rule.count !== null || rule.parts.BYSETPOS !== undefined) return null;
+    const target = targetWallSeconds();
+    if (target === null || unit === undefined || rule.count !== null || rule.parts.BYSETPOS !== undefined) return null;
     if (iterationStart.isDate && unit < 86_400) return null;
     const period = unit * rule.interval;
-    const from = toUtcMs(iterationStart) / 1000;
-    const periods = Math.floor((limits.notBefore / 1000 - WALL_CLOCK_MARGIN_SECONDS - from) / period) - 1;
+    const periods = Math.floor((target - wallSeconds(iterationStart)) / period) - 1;
     if (!(periods >= 1)) return null;
     const moved = iterationStart.clone();
     if (unit >= 86_400) moved.adjust((periods * period) / 86_400, 0, 0, 0);
@@ -167,20 +186,72 @@ export function recurrenceSet(master: ICAL.Component, zone: ICAL.Timezone | unde
     return moved;
   }
 
+  /** Whether the deadline has passed; looked at every CLOCK_EVERY calls only. */
+  let clockCalls = 0;
+  function pastDeadline(): boolean {
+    return limits.deadline !== undefined && ++clockCalls % CLOCK_EVERY === 0 && performance.now() > limits.deadline;
+  }
+
+  /**
+   * Members of a SECONDLY/MINUTELY/HOURLY rule by arithmetic (subdaily-rule.ts). Without COUNT they start
+   * at the first member not before the target; with COUNT (DTSTART counts as the first, RFC 5545
+   * §3.3.10) a plain rule jumps to its k-th member and any other is counted from DTSTART.
+   */
+  function arithmeticDraw(rule: ICAL.Recur, calc: SubDailyRule): () => ICAL.Time | null {
+    const target = targetWallSeconds();
+    const count = rule.count;
+    if (count === null) {
+      let next = Math.max(calc.start, target ?? -Infinity);
+      return () => {
+        const member = calc.firstAtOrAfter(next);
+        if (member === null) return null;
+        next = member + 1;
+        return fromWallSeconds(member);
+      };
+    }
+    const step = calc.plainStep;
+    if (step !== null) {
+      let k = target === null ? 0 : Math.max(0, Math.ceil((target - calc.start) / step));
+      return () => {
+        if (k >= count) return null;
+        const member = calc.firstAtOrAfter(calc.start + k * step);
+        k++;
+        return member === null ? null : fromWallSeconds(member);
+      };
+    }
+    let produced = 0;
+    let next = calc.start;
+    return () => {
+      if (produced >= count) return null;
+      const member = produced === 0 ? calc.start : calc.firstAtOrAfter(next);
+      if (member === null) return null;
+      produced++;
+      next = member + 1;
+      return fromWallSeconds(member);
+    };
+  }
+
   function openRule(rule: ICAL.Recur): RuleSource | null {
     try {
-      const iterator = wallClockRule(rule).iterator(fastForwardStart(rule) ?? iterationStart);
+      const wallRule = wallClockRule(rule);
+      const calc = subDailyRule(wallRule, iterationStart, wallRule.until, budget);
+      if (calc !== null) {
+        const source: RuleSource = { rule, draw: arithmeticDraw(rule, calc), head: null };
+        source.head = pull(source);
+        return source;
+      }
+      const iterator = wallRule.iterator(fastForwardStart(rule) ?? iterationStart);
       const check = iterator.check_contracting_rules.bind(iterator);
       iterator.check_contracting_rules = () => {
-        if (++checks > maxChecks) throw BUDGET_EXCEEDED;
+        if (--budget.steps < 0 || pastDeadline()) throw BUDGET_EXCEEDED;
         return check();
       };
-      const source: RuleSource = { rule, iterator, head: null };
+      const source: RuleSource = { rule, draw: () => iterator.next(), head: null };
       source.head = pull(source);
       return source;
     } catch (error) {
       // An unusable rule is refused when the object is stored; here it adds nothing (conservatively marked).
-      stoppedBy = error === BUDGET_EXCEEDED ? 'budget' : 'error';
+      stoppedBy = isBudgetError(error) ? 'budget' : 'error';
       return null;
     }
   }
@@ -191,11 +262,15 @@ export function recurrenceSet(master: ICAL.Component, zone: ICAL.Timezone | unde
         stoppedBy ??= 'instances';
         return null;
       }
+      if (pastDeadline()) {
+        stoppedBy ??= 'budget';
+        return null;
+      }
       let time: ICAL.Time | null;
       try {
-        time = source.iterator.next();
+        time = source.draw();
       } catch (error) {
-        stoppedBy ??= error === BUDGET_EXCEEDED ? 'budget' : 'error';
+        stoppedBy ??= isBudgetError(error) ? 'budget' : 'error';
         return null;
       }
       if (time === null) return null;
@@ -205,6 +280,13 @@ export function recurrenceSet(master: ICAL.Component, zone: ICAL.Timezone | unde
       if (ruleZone !== null) member.zone = ruleZone;
       return { time: member, ms: toUtcMs(member, zone) };
     }
+  }
+  const rules: RuleSource[] = [];
+  for (const property of master.getAllProperties('rrule')) {
+    const rule = property.getFirstValue();
+    if (!(rule instanceof ICAL.Recur)) continue;
+    const source = openRule(rule);
+    if (source !== null) rules.push(source);
   }
 
   function take(): SetMember | null {
@@ -245,6 +327,10 @@ export function recurrenceSet(master: ICAL.Component, zone: ICAL.Timezone | unde
       return stoppedBy;
     },
   };
+}
+
+function isBudgetError(error: unknown): boolean {
+  return error === BUDGET_EXCEEDED || error === SUBDAILY_BUDGET_EXCEEDED;
 }
 
 function dateKey(time: ICAL.Time): string {

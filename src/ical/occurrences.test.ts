@@ -276,8 +276,8 @@ void describe('starting late for a late range', () => {
     const window = range('2030-03-01T00:00:00Z', '2030-04-01T00:00:00Z');
     for (const lines of cases) {
       const event = component('VEVENT', ...lines);
-      const late = expandOccurrences(event, window, { maxInstances: 200_000 });
-      const full = expandOccurrences(event, range(null, '2030-04-01T00:00:00Z'), { maxInstances: 200_000 });
+      const late = expandOccurrences(event, window, { maxInstances: 200_000, timeBudgetMs: 60_000 });
+      const full = expandOccurrences(event, range(null, '2030-04-01T00:00:00Z'), { maxInstances: 200_000, timeBudgetMs: 60_000 });
       const expected = full.occurrences.filter((o) => o.endMs > ms('2030-03-01T00:00:00Z') || (o.endMs === o.startMs && o.startMs >= ms('2030-03-01T00:00:00Z')));
       assert.equal(full.truncated, false, lines.join(' '));
       assert.equal(late.truncated, false, lines.join(' '));
@@ -343,11 +343,23 @@ void describe('time zones and floating times', () => {
 });
 
 void describe('hostile rules', () => {
-  void it('FREQ=SECONDLY from 1970 stops at the cap, truncated', () => {
+  void it('FREQ=SECONDLY from 1970: exact in a short range, truncated where the range holds more than the cap', () => {
     const event = component('VEVENT', 'DTSTART:19700101T000000Z', 'RRULE:FREQ=SECONDLY');
-    const result = expandOccurrences(event, range('2024-01-01T00:00:00Z', '2024-01-02T00:00:00Z'));
+    const short = expandOccurrences(event, range('2024-01-01T00:00:00Z', '2024-01-01T00:00:10Z'));
+    assert.equal(short.truncated, false);
+    assert.deepEqual(short.occurrences.map((o) => new Date(o.startMs).toISOString()), Array.from({ length: 10 }, (_, n) => `2024-01-01T00:00:0${n}.000Z`));
+    // A day holds 86,400 instances: more than the cap allows.
+    const day = expandOccurrences(event, range('2024-01-01T00:00:00Z', '2024-01-02T00:00:00Z'), { maxInstances: 1000 });
+    assert.equal(day.truncated, true);
+    assert.equal(day.occurrences.length, 1000);
+    assert.equal(new Date(day.occurrences[0]?.startMs ?? 0).toISOString(), '2024-01-01T00:00:00.000Z');
+  });
+
+  void it('the time budget stops any expansion, truncated', () => {
+    const event = component('VEVENT', 'DTSTART:19700101T000000Z', 'RRULE:FREQ=SECONDLY');
+    const result = expandOccurrences(event, range('2024-01-01T00:00:00Z', '2024-01-02T00:00:00Z'), { maxInstances: 1_000_000, timeBudgetMs: 0 });
     assert.equal(result.truncated, true);
-    assert.deepEqual(result.occurrences, []);
+    assert.ok(result.occurrences.length < 86_400);
   });
 
   void it('an impossible rule ical.js would search forever is cut off by the work budget', () => {

@@ -4,18 +4,23 @@
 import ICAL from 'ical.js';
 import { hasRecurrence, mainComponentType, recurrenceSet } from './occurrence-set.ts';
 import { instanceShape, rangeSatisfies, toUtcMs } from './occurrence-time.ts';
-import { DEFAULT_MAX_INSTANCES } from './types.ts';
+import { DEFAULT_MAX_INSTANCES, DEFAULT_TIME_BUDGET_MS } from './types.ts';
 import type { Occurrence, QueryOptions, TimeRange } from './types.ts';
 
 export { toUtcMs } from './occurrence-time.ts';
 
 const DAY_MS = 86_400_000;
-const HOUR_MS = 3_600_000;
 
-/** Whether every RRULE of the component repeats more often than daily. */
-function isSubDaily(master: ICAL.Component): boolean {
-  const rules = master.getAllProperties('rrule').map((p) => p.getFirstValue());
-  return rules.length > 0 && rules.every((r) => r instanceof ICAL.Recur && (r.freq === 'SECONDLY' || r.freq === 'MINUTELY' || r.freq === 'HOURLY'));
+/**
+ * Slack on an instance's length for the instances that may reach into a range: none when every
+ * instance lasts exactly as long as the first (DATE-TIME start, DTEND/DUE or a DURATION in hours,
+ * minutes and seconds: RFC 5545 §3.8.5.3); two days when nominal days are involved (a DATE start, or a
+ * DURATION in days or weeks), whose length changes with DST.
+ */
+function lengthSlackMs(master: ICAL.Component, dtstart: ICAL.Time): number {
+  if (dtstart.isDate) return 2 * DAY_MS;
+  const duration = master.getFirstPropertyValue('duration');
+  return duration instanceof ICAL.Duration && (duration.days !== 0 || duration.weeks !== 0) ? 2 * DAY_MS : 0;
 }
 
 export interface ExpansionResult {
@@ -56,17 +61,21 @@ function nominalStart(component: ICAL.Component): ICAL.Time {
  * commonly store the split series instead).
  *
  * Bounded: at most options.maxInstances (default DEFAULT_MAX_INSTANCES) values are drawn from the
- * rules per master, and ical.js's internal search is budgeted too; when either limit stops expansion
- * before range.end (or, with an unbounded end, before the rules end), `truncated` is true and the
- * instances found so far are returned. Expansion stops at the first instance starting after range.end,
- * and SECONDLY..WEEKLY rules without COUNT/BYSETPOS start shortly before range.start rather than at
- * DTSTART (a daily event since 1980 costs the same as one since last month).
+ * rules per master, the search between them is budgeted, and the whole object may take
+ * options.timeBudgetMs (default DEFAULT_TIME_BUDGET_MS); when any limit stops expansion before
+ * range.end (or, with an unbounded end, before the rules end), `truncated` is true and the instances
+ * found so far are returned. Expansion stops at the first instance starting after range.end. Rules
+ * start shortly before range.start rather than at DTSTART where that yields the same instances:
+ * SECONDLY/MINUTELY/HOURLY rules by arithmetic (with COUNT too when they have no BYxxx part),
+ * DAILY/WEEKLY ones without COUNT/BYSETPOS by moving DTSTART (a daily event since 1980 costs the same as
+ * one since last month, a SECONDLY one since 1970 the same as one since this morning).
  */
 export function expandOccurrences(vcalendar: ICAL.Component, range: TimeRange, options?: QueryOptions): ExpansionResult {
   const type = mainComponentType(vcalendar);
   if (type === null) return { occurrences: [], truncated: false };
   const zone = options?.floatingZone;
   const maxInstances = options?.maxInstances ?? DEFAULT_MAX_INSTANCES;
+  const deadline = performance.now() + (options?.timeBudgetMs ?? DEFAULT_TIME_BUDGET_MS);
   const components = vcalendar.getAllSubcomponents(type);
   const masters = components.filter((c) => !c.hasProperty('recurrence-id'));
   const overrides = components.filter((c) => c.hasProperty('recurrence-id'));
@@ -96,13 +105,12 @@ export function expandOccurrences(vcalendar: ICAL.Component, range: TimeRange, o
       }
       continue;
     }
-    // Rule instances starting before this cannot reach the range: their length plus slack for DST and
-    // nominal days — two days, or two hours for sub-daily rules, whose instances are exact durations
-    // (a day of slack would cost a SECONDLY rule 86,400 iterations and hit the cap).
+    // Rule instances starting before this cannot reach the range: their length, plus slack where nominal
+    // days make lengths vary (slack costs iterations: a day of it is 86,400 values of a SECONDLY rule).
     const first = instanceShape(master, dtstart, zone);
-    const reach = first.endMs - first.startMs + (isSubDaily(master) ? 2 * HOUR_MS : 2 * DAY_MS);
+    const reach = first.endMs - first.startMs + lengthSlackMs(master, dtstart);
     const notBefore = range.start !== null && Number.isFinite(reach) ? range.start - reach : undefined;
-    const set = recurrenceSet(master, zone, notBefore === undefined ? { maxIterations: maxInstances } : { maxIterations: maxInstances, notBefore });
+    const set = recurrenceSet(master, zone, notBefore === undefined ? { maxIterations: maxInstances, deadline } : { maxIterations: maxInstances, notBefore, deadline });
     const end = range.end ?? Infinity;
     for (let member = set.next(); member !== null; member = set.next()) {
       if (member.ms > end) break;

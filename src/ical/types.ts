@@ -102,6 +102,11 @@ export interface QueryOptions {
   readonly floatingZone?: ICAL.Timezone;
   /** Upper bound on instances expanded per object, so a hostile rule cannot stall the server. */
   readonly maxInstances?: number;
+  /**
+   * CPU time (ms) one object's expansion may take before it stops as truncated (the conservative
+   * answers then apply), whatever the shape of its rules.
+   */
+  readonly timeBudgetMs?: number;
 }
 
 /** One instance of a (possibly recurring) component. */
@@ -118,3 +123,4 @@ export interface Occurrence {
 }
 
 export const DEFAULT_MAX_INSTANCES = 20_000;
+export const DEFAULT_TIME_BUDGET_MS = 50;

@@ -111,3 +111,22 @@ export function offsetAtInstant(zone: ICAL.Timezone, utcSeconds: number): number
   const index = lastAtOrBefore(table.instants, utcSeconds - cycles * CYCLE_SECONDS);
   return index === -1 ? table.initial : (table.offsets[index] as number);
 }
+
+/**
+ * The lowest UTC offset (s) `zone` has at any instant of [fromSeconds, toSeconds]: the one in force at
+ * the start and that of every change inside. A wall-clock time (as floating seconds) below
+ * fromSeconds + this offset is read, in this zone, as an instant before fromSeconds or after toSeconds.
+ */
+export function lowestOffset(zone: ICAL.Timezone, fromSeconds: number, toSeconds: number): number {
+  if (isFixed(zone)) return 0;
+  let lowest = offsetAtInstant(zone, fromSeconds);
+  const year = new Date(toSeconds * 1000).getUTCFullYear() + 1;
+  const cycles = cyclesPast(new Date(fromSeconds * 1000).getUTCFullYear());
+  const table = tableFor(zone, year - cycles * CYCLE_YEARS);
+  const from = fromSeconds - cycles * CYCLE_SECONDS;
+  const to = toSeconds - cycles * CYCLE_SECONDS;
+  for (let index = lastAtOrBefore(table.instants, from) + 1; index < table.instants.length && (table.instants[index] as number) <= to; index++) {
+    lowest = Math.min(lowest, table.offsets[index] as number);
+  }
+  return lowest;
+}

@@ -374,7 +374,7 @@ void describe('recurrence in calendar-query', () => {
     assert.deepEqual(await on('20360108T080000Z', '20360108T080100Z', 'forever.ics'), []);
   });
 
-  void it('answers exactly, without stalling, for hostile FREQ=SECONDLY rules far from their start', { timeout: 60_000, todo: 'sub-daily rules far from DTSTART still hit the instance cap after fast-forwarding (17 h of SECONDLY values); see the issue 3 note' }, async () => {
+  void it('answers exactly, without stalling, for hostile FREQ=SECONDLY rules far from their start', async () => {
     await put(h, `${CAL}hostile.ics`, event('hostile', ['DTSTART:20260101T000000Z', 'RRULE:FREQ=SECONDLY']));
     // Every second of 03:00-03:59 UTC, every day, forever.
     await put(h, `${CAL}hostile-3am.ics`, event('hostile-3am', ['DTSTART:20260101T000000Z', 'RRULE:FREQ=SECONDLY;BYHOUR=3']));
