@@ -13,16 +13,18 @@ import type { Resource } from '../dav/resource.ts';
 import { caldav, dav } from '../dav/xml/names.ts';
 import { parseXml } from '../dav/xml/parse.ts';
 import { writeMultistatus, type MultistatusResponse } from '../dav/xml/multistatus.ts';
-import { findChild, textContent, type XmlElement } from '../dav/xml/tree.ts';
+import { el, findChild, textContent, type XmlElement } from '../dav/xml/tree.ts';
 import { renderCalendarData } from '../ical/calendar-data.ts';
 import { matchesFilter } from '../ical/filter.ts';
 import { freeBusy } from '../ical/freebusy.ts';
 import { parseCalendar } from '../ical/parse.ts';
 import { prepareTimezones, resolveZone, zoneFromVtimezone } from '../ical/timezones.ts';
+import { ExpansionLimitExceeded } from '../ical/types.ts';
 import type { CalendarDataRequest, CompFilter, QueryOptions } from '../ical/types.ts';
 import type { CollectionRecord, ObjectWithBody } from '../store/types.ts';
 import { isCalendar, isCalendarObject } from './properties.ts';
 import { parseCalendarDataRequest, parseFilter, parseQueryTimezone, parseTimeRange } from './query-xml.ts';
+import { QueryWork } from './query-work.ts';
 
 const CALENDAR_DATA = caldav('calendar-data');
 
@@ -80,7 +82,12 @@ function objectResponse(
     const source = parsed ?? parseStored(object);
     return renderCalendarData(source.text, source.vcalendar, data, options);
   };
-  return responseWithData(context, resource, href, request.props, data === undefined ? undefined : { name: CALENDAR_DATA, render });
+  return responseWithData(context, resource, href, request.props, data === undefined ? undefined : { name: CALENDAR_DATA, render })
+    .catch((error: unknown) => {
+      if (!(error instanceof ExpansionLimitExceeded)) throw error;
+      // Part of the instances would be a wrong answer: this href says why it has none (RFC 5323 §3 condition).
+      return { href, status: 507, error: el(dav('number-of-matches-within-limits')), description: error.message };
+    });
 }
 
 /** RFC 4791 §7.8: the calendar objects a calendar-query matches, in one complete answer. */
@@ -97,7 +104,9 @@ async function calendarQuery(context: RequestContext, resource: Resource, body: 
       ? await context.store.getObjectsWithBodies(calendar.id, [resource.object.name])
       : await context.store.queryObjects(calendar.id, candidateQuery(filter));
   const responses: MultistatusResponse[] = [];
+  const work = new QueryWork();
   for (const object of candidates) {
+    await work.between();
     const parsed = parseStored(object);
     if (!matchesFilter(parsed.vcalendar, filter, options)) continue;
     const path = `${calendar.path}${object.name}`;
@@ -121,7 +130,9 @@ async function calendarMultiget(context: RequestContext, _resource: Resource, bo
   const hits = await fetchMultiget(context, hrefs, 'calendars');
   const zones = new Map<number, QueryOptions>();
   const responses: MultistatusResponse[] = [];
+  const work = new QueryWork();
   for (const href of hrefs) {
+    await work.between();
     const hit = hits.get(href);
     if (hit === undefined) {
       responses.push({ href, status: 404 });
@@ -150,7 +161,13 @@ async function freeBusyQuery(context: RequestContext, resource: Resource, body: 
   // A prefilter only: objects stored as never busy (transparent, cancelled, tasks) are not read at all.
   const candidates = await context.store.queryObjects(resource.collection.id, { overlapping: range, mayBeBusy: true });
   const calendars = candidates.filter((o) => o.component === 'VEVENT' || o.component === 'VFREEBUSY').map((o) => parseStored(o).vcalendar);
-  const text = freeBusy(calendars, { start: range.start, end: range.end }, floatingZone === undefined ? {} : { floatingZone });
+  let text: string;
+  try {
+    text = freeBusy(calendars, { start: range.start, end: range.end }, floatingZone === undefined ? {} : { floatingZone });
+  } catch (error) {
+    if (error instanceof ExpansionLimitExceeded) throw new DavError(507, error.message, dav('number-of-matches-within-limits'));
+    throw error;
+  }
   return { status: 200, headers: { 'Content-Type': 'text/calendar; charset=utf-8' }, body: text };
 }
 

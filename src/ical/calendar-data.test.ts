@@ -5,6 +5,7 @@ import type ICAL from 'ical.js';
 import { renderCalendarData } from './calendar-data.ts';
 import { parseCalendar } from './parse.ts';
 import { prepareTimezones, resolveZone } from './timezones.ts';
+import { ExpansionLimitExceeded } from './types.ts';
 import type { CalendarDataRequest, CompSelection } from './types.ts';
 
 const HEADER = ['BEGIN:VCALENDAR', 'VERSION:2.0', 'PRODID:-//Test//Test//EN'];
@@ -180,5 +181,17 @@ void describe('renderCalendarData: limit-freebusy-set', () => {
       'FREEBUSY;FBTYPE=FREE:20240111T000000Z/PT1H',
       'END:VFREEBUSY',
     ));
+  });
+});
+
+void describe('expand beyond the instance cap', () => {
+  void it('refuses to answer with part of the instances', () => {
+    const original = ics('BEGIN:VEVENT', 'UID:dense', 'DTSTAMP:20240101T000000Z', 'DTSTART:19700101T000000Z', 'RRULE:FREQ=SECONDLY', 'END:VEVENT');
+    const vcalendar = parseCalendar(original);
+    const request: CalendarDataRequest = { expand: { start: at('20240110'), end: at('20240110', '000100') } };
+    // A minute is 60 instances: all of them under a cap of 100, not 59 of them under a cap of 59.
+    const full = renderCalendarData(original, vcalendar, request, { maxInstances: 100 });
+    assert.equal(full.split('\r\n').filter((l) => l.startsWith('DTSTART:')).length, 60);
+    assert.throws(() => renderCalendarData(original, vcalendar, request, { maxInstances: 59 }), ExpansionLimitExceeded);
   });
 });

@@ -6,6 +6,7 @@ import { expandOccurrences, instanceEnd, toUtcMs } from './occurrences.ts';
 import type { Occurrence } from './types.ts';
 import { intervalOverlaps, periodMs, utcJCal } from './query-time.ts';
 import type { BoundedRange } from './query-time.ts';
+import { DEFAULT_MAX_INSTANCES, ExpansionLimitExceeded } from './types.ts';
 import type { CalendarDataRequest, CompSelection, QueryOptions } from './types.ts';
 
 /** jCal (RFC 7265): ical.js types it as any[]; these aliases name its shape. */
@@ -128,7 +129,8 @@ function limitFreeBusyValues(property: ICAL.Property, range: BoundedRange, optio
  * RECURRENCE-ID in UTC (floating ones read in the floating zone). VTIMEZONE is dropped: nothing refers
  * to it any more. DATE values (all-day) stay DATE: UTC does not apply to a date, and turning them into
  * midnight-UTC DATE-TIMEs would make all-day events timed ones. Other components (VFREEBUSY, ...) are
- * copied as they are. If expansion hits the instance cap, the instances found so far are returned.
+ * copied as they are. If expansion hits the instance cap or time budget, ExpansionLimitExceeded is
+ * thrown: part of the instances would be a wrong answer.
  */
 function expandTree(vcalendar: ICAL.Component, range: BoundedRange, policy: CopyPolicy, options?: QueryOptions): JComponent {
   const properties = copyProperties(vcalendar, policy);
@@ -139,7 +141,8 @@ function expandTree(vcalendar: ICAL.Component, range: BoundedRange, policy: Copy
     children.push(copyTree(child, policy));
   }
   if (mainType !== undefined) {
-    const { occurrences } = expandOccurrences(vcalendar, { start: range.start, end: range.end }, options);
+    const { occurrences, truncated } = expandOccurrences(vcalendar, { start: range.start, end: range.end }, options);
+    if (truncated) throw new ExpansionLimitExceeded(`The object has more instances in the expand range than this server expands (${options?.maxInstances ?? DEFAULT_MAX_INSTANCES} per object, within its time budget); ask for a shorter range or without expand.`);
     for (const occurrence of occurrences) {
       if (occurrence.component.name === mainType) children.push(instanceTree(occurrence, policy, options));
     }

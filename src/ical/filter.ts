@@ -64,20 +64,29 @@ function compFilterMatches(parent: ICAL.Component, filter: CompFilter, scope: Sc
 function instancesMatch(name: string, candidates: readonly ICAL.Component[], filter: CompFilter, scope: Scope): boolean {
   const range = filter.timeRange;
   if (range === undefined || scope.lenient) return candidates.some((c) => contentMatches(c, filter, scope));
-  const expansion = expand(range, scope);
-  for (const occurrence of expansion.occurrences) {
-    if (occurrence.component.name !== name) continue;
-    if (contentMatches(occurrence.component, filter, { ...scope, occurrence })) return true;
+  // A few instances first: one that satisfies the filter settles it, and a dense rule (an instance
+  // every second) then costs no more than a sparse one.
+  for (const cap of [PROBE_INSTANCES, undefined]) {
+    const expansion = expand(range, scope, cap);
+    for (const occurrence of expansion.occurrences) {
+      if (occurrence.component.name !== name) continue;
+      if (contentMatches(occurrence.component, filter, { ...scope, occurrence })) return true;
+    }
+    if (!expansion.truncated) return false;
   }
-  if (!expansion.truncated) return false;
   return candidates.some((c) => contentMatches(c, filter, { ...scope, lenient: true }));
 }
 
-function expand(range: TimeRange, scope: Scope): ExpansionResult {
-  const key = `${range.start ?? '-'}/${range.end ?? '-'}`;
+/** Instances drawn per master before the full expansion is tried. */
+const PROBE_INSTANCES = 64;
+
+/** The object's instances in `range`, at most `cap` drawn per master (default: the query's cap). */
+function expand(range: TimeRange, scope: Scope, cap?: number): ExpansionResult {
+  const options = cap === undefined ? scope.options : { ...scope.options, maxInstances: Math.min(cap, scope.options?.maxInstances ?? cap) };
+  const key = `${range.start ?? '-'}/${range.end ?? '-'}/${cap ?? ''}`;
   let result = scope.expansions.get(key);
   if (result === undefined) {
-    result = expandOccurrences(scope.vcalendar, range, scope.options);
+    result = expandOccurrences(scope.vcalendar, range, options);
     scope.expansions.set(key, result);
   }
   return result;

@@ -5,6 +5,7 @@ import type ICAL from 'ical.js';
 import { freeBusy, mayBeBusy } from './freebusy.ts';
 import { parseCalendar } from './parse.ts';
 import { prepareTimezones, resolveZone } from './timezones.ts';
+import { ExpansionLimitExceeded } from './types.ts';
 
 function load(...lines: string[]): ICAL.Component {
   const vcalendar = parseCalendar(['BEGIN:VCALENDAR', 'VERSION:2.0', 'PRODID:-//Test//Test//EN', ...lines, 'END:VCALENDAR', ''].join('\r\n'));
@@ -101,5 +102,14 @@ void describe('mayBeBusy (stored at write time so free-busy-query can skip objec
     assert.equal(mayBeBusy(load('BEGIN:VTODO', 'UID:td', 'DTSTAMP:20240101T000000Z', 'END:VTODO')), false);
     assert.equal(mayBeBusy(load('BEGIN:VFREEBUSY', 'UID:f', 'DTSTAMP:20240101T000000Z', 'FREEBUSY:20240110T100000Z/PT1H', 'END:VFREEBUSY')), true);
     assert.equal(mayBeBusy(load('BEGIN:VFREEBUSY', 'UID:f', 'DTSTAMP:20240101T000000Z', 'END:VFREEBUSY')), false);
+  });
+});
+
+void describe('freeBusy beyond the instance cap', () => {
+  void it('refuses to answer with part of the busy time', () => {
+    const dense = load('BEGIN:VEVENT', 'UID:dense', 'DTSTAMP:20240101T000000Z', 'DTSTART:20240110T000000Z', 'DURATION:PT30M', 'RRULE:FREQ=HOURLY', 'END:VEVENT');
+    // 36 hourly instances start in the range: all of them under a cap of 100, not 35 of them under a cap of 35.
+    assert.match(freeBusy([dense], range, { now, maxInstances: 100 }), /FREEBUSY:20240111T110000Z\/20240111T113000Z/u);
+    assert.throws(() => freeBusy([dense], range, { now, maxInstances: 35 }), ExpansionLimitExceeded);
   });
 });

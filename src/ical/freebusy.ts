@@ -4,6 +4,7 @@ import ICAL from 'ical.js';
 import { expandOccurrences } from './occurrences.ts';
 import { periodMs, utcJCal } from './query-time.ts';
 import type { BoundedRange } from './query-time.ts';
+import { ExpansionLimitExceeded } from './types.ts';
 import type { QueryOptions } from './types.ts';
 
 /** Order of FREEBUSY lines that start together; unknown (x-name) types sort after these. */
@@ -23,7 +24,8 @@ const FBTYPE = /^[A-Za-z0-9-]+$/;
  * Periods of the same FBTYPE are merged where they overlap or touch and are written one per FREEBUSY
  * line in UTC, ordered by start. BUSY is written without the FBTYPE parameter (its default, RFC 5545
  * §3.2.9), like the §7.10 example; every other type carries it. DTSTAMP is `options.now` (default now).
- * An expansion cut short by `options.maxInstances` contributes the instances found before the cap.
+ * An expansion cut short by the instance cap or time budget throws ExpansionLimitExceeded: busy time
+ * left out would be a wrong answer.
  */
 export function freeBusy(
   objects: Iterable<ICAL.Component>,
@@ -42,7 +44,8 @@ export function freeBusy(
 
   for (const vcalendar of objects) {
     if (vcalendar.getFirstSubcomponent('vevent') !== null) {
-      const { occurrences } = expandOccurrences(vcalendar, { start: range.start, end: range.end }, options);
+      const { occurrences, truncated } = expandOccurrences(vcalendar, { start: range.start, end: range.end }, options);
+      if (truncated) throw new ExpansionLimitExceeded('An event has more instances in the range than this server expands; ask for a shorter range.');
       for (const occurrence of occurrences) {
         const type = eventBusyType(occurrence.component);
         if (type !== null) add(type, occurrence.startMs, occurrence.endMs);

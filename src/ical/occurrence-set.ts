@@ -81,6 +81,8 @@ interface RuleSource {
   readonly rule: ICAL.Recur;
   /** The next value of the rule on the wall clock (floating), or null when the rule ends. */
   readonly draw: () => ICAL.Time | null;
+  /** Whether draw() returns a new ICAL.Time each time (ical.js's iterator reuses one). */
+  readonly fresh: boolean;
   head: SetMember | null;
 }
 
@@ -236,7 +238,7 @@ export function recurrenceSet(master: ICAL.Component, zone: ICAL.Timezone | unde
       const wallRule = wallClockRule(rule);
       const calc = subDailyRule(wallRule, iterationStart, wallRule.until, budget);
       if (calc !== null) {
-        const source: RuleSource = { rule, draw: arithmeticDraw(rule, calc), head: null };
+        const source: RuleSource = { rule, draw: arithmeticDraw(rule, calc), fresh: true, head: null };
         source.head = pull(source);
         return source;
       }
@@ -246,7 +248,7 @@ export function recurrenceSet(master: ICAL.Component, zone: ICAL.Timezone | unde
         if (--budget.steps < 0 || pastDeadline()) throw BUDGET_EXCEEDED;
         return check();
       };
-      const source: RuleSource = { rule, draw: () => iterator.next(), head: null };
+      const source: RuleSource = { rule, draw: () => iterator.next(), fresh: false, head: null };
       source.head = pull(source);
       return source;
     } catch (error) {
@@ -276,7 +278,7 @@ export function recurrenceSet(master: ICAL.Component, zone: ICAL.Timezone | unde
       if (time === null) return null;
       iterations++;
       if (!satisfiesRule(time, source.rule)) continue;
-      const member = time.clone();
+      const member = source.fresh ? time : time.clone();
       if (ruleZone !== null) member.zone = ruleZone;
       return { time: member, ms: toUtcMs(member, zone) };
     }

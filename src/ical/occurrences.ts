@@ -114,6 +114,8 @@ export function expandOccurrences(vcalendar: ICAL.Component, range: TimeRange, o
     const end = range.end ?? Infinity;
     for (let member = set.next(); member !== null; member = set.next()) {
       if (member.ms > end) break;
+      // Members this early cannot reach the range (only rules that cannot start late draw them).
+      if (notBefore !== undefined && member.ms < notBefore && member.periodEndMs === undefined) continue;
       if (overridden.has(member.ms)) continue;
       const shape = instanceShape(master, member.time, zone, member.periodEndMs);
       if (rangeSatisfies(shape.test, range)) {

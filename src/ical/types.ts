@@ -39,6 +39,15 @@ export interface CalendarObjectInfo {
   readonly mayBeBusy: boolean;
 }
 
+/**
+ * An answer that needs every instance of an object in a range (expand, free-busy) could not have
+ * them: the instance cap or the time budget stopped the expansion. The caller says so instead of
+ * answering with part of them.
+ */
+export class ExpansionLimitExceeded extends Error {
+  override readonly name = 'ExpansionLimitExceeded';
+}
+
 /** RFC 4790 collations CalDAV and CardDAV use for text-match. */
 export type Collation = 'i;ascii-casemap' | 'i;octet' | 'i;unicode-casemap';
 
@@ -123,4 +132,4 @@ export interface Occurrence {
 }
 
 export const DEFAULT_MAX_INSTANCES = 20_000;
-export const DEFAULT_TIME_BUDGET_MS = 50;
+export const DEFAULT_TIME_BUDGET_MS = 250;

@@ -393,6 +393,28 @@ void describe('recurrence in calendar-query', () => {
       assert.deepEqual(starts, Array.from({ length: 10 }, (_, n) => `DTSTART:20300601T03000${n}Z`), name);
     }
   });
+
+  void it('never answers with part of the instances: the href that holds too many says so with 507, the others are answered', async () => {
+    await put(h, `${CAL}dense.ics`, event('dense', ['DTSTART:19700101T000000Z', 'RRULE:FREQ=SECONDLY']));
+    await put(h, `${CAL}sparse.ics`, event('sparse', ['DTSTART:20300601T090000Z', 'DTEND:20300601T100000Z']));
+    const range = ['20300601T000000Z', '20300602T000000Z'] as const;
+    // Without expand the dense object matches (its first second is in the range) and is answered whole.
+    assert.deepEqual(names(CAL, await query(h, CAL, compFilter('VEVENT', timeRange(...range)))).filter((n) => n === 'dense.ics' || n === 'sparse.ics'), ['dense.ics', 'sparse.ics']);
+    // A day of a SECONDLY rule is 86,400 instances, more than the server expands for one object.
+    const expanded = await report(h, CAL, calendarQueryBody(compFilter('VEVENT', timeRange(...range)), {
+      prop: `<D:getetag/><C:calendar-data><C:expand start="${range[0]}" end="${range[1]}"/></C:calendar-data>`,
+    }));
+    assert.equal(expanded.status, 207);
+    const dense = rawResponses(expanded.text).find((r) => r.href === `${CAL}dense.ics`);
+    assert.deepEqual(dense, { href: `${CAL}dense.ics`, status: 'HTTP/1.1 507 Insufficient Storage', errors: [dav('number-of-matches-within-limits')], propstats: 0 });
+    assert.deepEqual(contentLines(expanded.data.get(`${CAL}sparse.ics`) ?? '').filter((l) => l.startsWith('DTSTART')), ['DTSTART:20300601T090000Z']);
+    // free-busy needs every instance too: the whole answer is refused rather than missing busy time.
+    const freeBusy = await h.send('REPORT', CAL, { headers: { depth: '1', 'content-type': 'application/xml' }, body:
+      `<?xml version="1.0"?><C:free-busy-query ${NS_DECL}><C:time-range start="${range[0]}" end="${range[1]}"/></C:free-busy-query>` });
+    assert.equal(freeBusy.status, 507);
+    assert.deepEqual(errorConditions(freeBusy.text), [dav('number-of-matches-within-limits')]);
+    for (const name of ['dense.ics', 'sparse.ics']) assert.equal((await h.send('DELETE', `${CAL}${name}`)).status, 204);
+  });
 });
 
 void describe('floating times and query time zones', () => {
