@@ -91,7 +91,7 @@ void describe('address book collections', () => {
     assert.deepEqual(types, [[carddav('address-data-type'), 'text/vcard', '3.0'], [carddav('address-data-type'), 'text/vcard', '4.0']]);
     assert.equal(textContent(props.get(carddav('max-resource-size'))!.element), String(DEFAULTS.maxResourceSize));
     const reports = childElements(props.get(dav('supported-report-set'))!.element).map((s) => childElements(findChild(s, dav('report'))!)[0]!.name).sort();
-    assert.deepEqual(reports, [dav('sync-collection'), carddav('addressbook-multiget'), carddav('addressbook-query')].sort());
+    assert.deepEqual(reports, [dav('expand-property'), dav('sync-collection'), carddav('addressbook-multiget'), carddav('addressbook-query')].sort());
 
     const ctag = textContent(props.get(cs('getctag'))!.element);
     assert.equal((await h.send('PUT', `${BOOK}c.vcf`, { headers: TEXT_VCARD, body: vcard('3.0', 'UID:c', 'FN:C') })).status, 201);

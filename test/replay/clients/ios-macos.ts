@@ -125,12 +125,14 @@ const steps: Step[] = [
     title: 'expand-property for calendar proxies',
     phase: 'account setup',
     files: [EXPAND],
-    checks: 'the expand-property REPORT on the principal answers 207 (the simulator expects 207; no proxies is an empty answer, not an error)',
-    gap: 'expand-property (RFC 3253 §3.8) is not implemented: 403 DAV:supported-report. iOS then shows no delegated calendars; account setup continues.',
+    checks: 'the expand-property REPORT on the principal answers 207 with both proxy-for lists (the simulator expects 207; no proxies is an empty answer, not an error)',
     async run(client) {
       const answer = await client.replay(EXPAND);
       const multistatus = expectMultistatus(answer, 'expand-property REPORT');
-      memberAt(multistatus, client.context.principal ?? '', answer);
+      const principal = memberAt(multistatus, client.context.principal ?? '', answer);
+      for (const name of [cs('calendar-proxy-read-for'), cs('calendar-proxy-write-for')]) {
+        expectThat(prop(principal, name) !== undefined, `${name} answered (empty: nobody delegated a calendar to this user)`, answer);
+      }
     },
   },
   {
