@@ -170,14 +170,16 @@ export function recurrenceSet(master: ICAL.Component, zone: ICAL.Timezone | unde
   }
 
   /**
-   * A later start for `rule` that yields the same members from there on: DTSTART moved by whole
-   * periods, for SECONDLY to WEEKLY rules without COUNT or BYSETPOS (every period is alike there, and
+   * A later start for `rule` that yields the same members from there on (from the target on): DTSTART
+   * moved by whole periods, for SECONDLY to WEEKLY rules without COUNT or BYSETPOS (every period is alike there, and
    * the BYxxx defaults taken from DTSTART — time of day, weekday — do not change). Null if not possible.
    */
   function fastForwardStart(rule: ICAL.Recur): ICAL.Time | null {
     const unit = PERIOD_SECONDS[rule.freq];
     const target = targetWallSeconds();
-    if (target === null || unit === undefined || rule.count !== null || rule.parts.BYSETPOS !== undefined) return null;
+    if (target === null || rule.count !== null) return null;
+    if (rule.freq === 'MONTHLY' || rule.freq === 'YEARLY') return calendarFastForward(rule, target);
+    if (unit === undefined || rule.parts.BYSETPOS !== undefined) return null;
     if (iterationStart.isDate && unit < 86_400) return null;
     const period = unit * rule.interval;
     const periods = Math.floor((target - wallSeconds(iterationStart)) / period) - 1;
@@ -185,6 +187,49 @@ export function recurrenceSet(master: ICAL.Component, zone: ICAL.Timezone | unde
     const moved = iterationStart.clone();
     if (unit >= 86_400) moved.adjust((periods * period) / 86_400, 0, 0, 0);
     else moved.adjust(0, 0, 0, periods * period);
+    return moved;
+  }
+
+  /**
+   * MONTHLY and YEARLY rules without COUNT (BYSETPOS allowed: it picks within each period, and whole
+   * periods are kept): DTSTART moved by whole INTERVALs of months or years to at least two periods
+   * before the target, keeping its time of day. Where the rule takes its day (MONTHLY, YEARLY) or month
+   * (YEARLY) from DTSTART, those are kept, and only a day of 28 or less moves safely; where the rule
+   * names its own days (MONTHLY BYDAY/BYMONTHDAY; YEARLY BYMONTH with day parts, BYYEARDAY, BYWEEKNO)
+   * the start moves to the first day of the month or year. Null otherwise (e.g. YEARLY;BYDAY=MO
+   * without BYMONTH, whose month ical.js may take from DTSTART).
+   */
+  function calendarFastForward(rule: ICAL.Recur, target: number): ICAL.Time | null {
+    const parts = rule.parts as Record<string, unknown>;
+    const has = (name: string): boolean => parts[name] !== undefined;
+    const dayParts = has('BYDAY') || has('BYMONTHDAY') || has('BYYEARDAY') || has('BYWEEKNO');
+    const monthly = rule.freq === 'MONTHLY';
+    let keep: 'day' | 'first-of-month' | 'first-of-year';
+    if (monthly) {
+      if (has('BYYEARDAY') || has('BYWEEKNO')) return null;
+      keep = has('BYDAY') || has('BYMONTHDAY') ? 'first-of-month' : 'day';
+    } else if (!dayParts) {
+      keep = 'day';
+    } else if (has('BYMONTH') || has('BYYEARDAY') || has('BYWEEKNO')) {
+      keep = 'first-of-year';
+    } else {
+      return null;
+    }
+    if (keep === 'day' && iterationStart.day > 28) return null;
+    const to = new Date(target * 1000);
+    const months = (to.getUTCFullYear() - iterationStart.year) * 12 + (to.getUTCMonth() + 1 - iterationStart.month);
+    const periodMonths = (monthly ? 1 : 12) * rule.interval;
+    const periods = Math.floor(months / periodMonths) - 2;
+    if (!(periods >= 1)) return null;
+    const moved = iterationStart.clone();
+    const monthIndex = iterationStart.year * 12 + (iterationStart.month - 1) + periods * periodMonths;
+    moved.year = Math.floor(monthIndex / 12);
+    moved.month = (monthIndex % 12) + 1;
+    if (keep === 'first-of-month') moved.day = 1;
+    if (keep === 'first-of-year') {
+      moved.month = 1;
+      moved.day = 1;
+    }
     return moved;
   }
 

@@ -272,6 +272,13 @@ void describe('starting late for a late range', () => {
       ['DTSTART;VALUE=DATE:20000101', 'RRULE:FREQ=DAILY;BYMONTH=3;BYMONTHDAY=1,15,31'],
       ['DTSTART;TZID=Europe/Berlin:20000101T235900', 'DURATION:P2D', 'RRULE:FREQ=DAILY;INTERVAL=7;UNTIL=20300320T225900Z'],
       ['DTSTART:20291231T000000Z', 'RRULE:FREQ=MINUTELY;INTERVAL=7;BYHOUR=12;BYMINUTE=0,7,14'],
+      ['DTSTART;TZID=Europe/Berlin:20000131T090000', 'DURATION:PT1H', 'RRULE:FREQ=MONTHLY;BYDAY=MO,TU,WE,TH,FR;BYSETPOS=-1'],
+      ['DTSTART:20000315T100000Z', 'RRULE:FREQ=MONTHLY;INTERVAL=5'],
+      ['DTSTART:20000105T080000Z', 'DURATION:P3D', 'RRULE:FREQ=MONTHLY;BYMONTHDAY=-1,15;BYHOUR=8,20'],
+      ['DTSTART:20000310T080000Z', 'RRULE:FREQ=YEARLY;INTERVAL=2'],
+      ['DTSTART;TZID=America/New_York:20000105T080000', 'RRULE:FREQ=YEARLY;BYMONTH=3;BYDAY=-1SU'],
+      ['DTSTART:20000105T080000Z', 'RRULE:FREQ=YEARLY;BYWEEKNO=10,11;BYDAY=TU'],
+      ['DTSTART;VALUE=DATE:20000301', 'RRULE:FREQ=YEARLY;BYMONTH=3;BYMONTHDAY=1,31;BYSETPOS=2'],
     ];
     const window = range('2030-03-01T00:00:00Z', '2030-04-01T00:00:00Z');
     for (const lines of cases) {
@@ -284,6 +291,13 @@ void describe('starting late for a late range', () => {
       assert.ok(expected.length > 0, lines.join(' '));
       assert.deepEqual(late.occurrences.map((o) => [o.startMs, o.endMs]), expected.map((o) => [o.startMs, o.endMs]), lines.join(' '));
     }
+  });
+
+  void it('makes a monthly event since 1980 cheap to query in 2026 (no cap reached)', () => {
+    const event = component('VEVENT', 'DTSTART;TZID=Europe/Berlin:19800131T090000', 'DURATION:PT1H', 'RRULE:FREQ=MONTHLY;BYDAY=MO,TU,WE,TH,FR;BYSETPOS=-1');
+    const result = expandOccurrences(event, range('2026-01-01T00:00:00Z', '2026-03-01T00:00:00Z'), { maxInstances: 60 });
+    assert.equal(result.truncated, false);
+    assert.deepEqual(result.occurrences.map((o) => o.start.toICALString()), ['20260130T090000', '20260227T090000']);
   });
 
   void it('makes a daily event since 1980 cheap to query in 2026 (no cap reached)', () => {
