@@ -253,7 +253,7 @@ export function recurrenceSet(master: ICAL.Component, zone: ICAL.Timezone | unde
         const member = calc.firstAtOrAfter(next);
         if (member === null) return null;
         next = member + 1;
-        return fromWallSeconds(member);
+        return fromWallSeconds(member, iterationStart.zone);
       };
     }
     const step = calc.plainStep;
@@ -263,7 +263,7 @@ export function recurrenceSet(master: ICAL.Component, zone: ICAL.Timezone | unde
         if (k >= count) return null;
         const member = calc.firstAtOrAfter(calc.start + k * step);
         k++;
-        return member === null ? null : fromWallSeconds(member);
+        return member === null ? null : fromWallSeconds(member, iterationStart.zone);
       };
     }
     let produced = 0;
@@ -274,7 +274,7 @@ export function recurrenceSet(master: ICAL.Component, zone: ICAL.Timezone | unde
       if (member === null) return null;
       produced++;
       next = member + 1;
-      return fromWallSeconds(member);
+      return fromWallSeconds(member, iterationStart.zone);
     };
   }
 

@@ -369,6 +369,15 @@ void describe('hostile rules', () => {
     assert.equal(new Date(day.occurrences[0]?.startMs ?? 0).toISOString(), '2024-01-01T00:00:00.000Z');
   });
 
+  void it('rules computed by arithmetic keep UTC starts in UTC, whatever the floating zone', () => {
+    for (const rule of ['FREQ=SECONDLY;INTERVAL=30', 'FREQ=DAILY;COUNT=3']) {
+      const event = component('VEVENT', 'DTSTART:20240101T100000Z', `RRULE:${rule}`);
+      const result = expandOccurrences(event, range('2024-01-02T10:00:00Z', '2024-01-02T10:00:31Z'), { floatingZone: newYork });
+      assert.deepEqual(result.occurrences.map((o) => new Date(o.startMs).toISOString()).slice(0, 1), ['2024-01-02T10:00:00.000Z'], rule);
+      assert.equal(result.occurrences[0]?.recurrenceId?.toICALString(), '20240102T100000Z', rule);
+    }
+  });
+
   void it('the time budget stops any expansion, truncated', () => {
     const event = component('VEVENT', 'DTSTART:19700101T000000Z', 'RRULE:FREQ=SECONDLY');
     const result = expandOccurrences(event, range('2024-01-01T00:00:00Z', '2024-01-02T00:00:00Z'), { maxInstances: 1_000_000, timeBudgetMs: 0 });

@@ -26,6 +26,8 @@ const RULES = [
   'FREQ=HOURLY;BYMONTHDAY=15;BYHOUR=6,18',
   'FREQ=HOURLY;INTERVAL=3;UNTIL=20240110T120000',
   'FREQ=MINUTELY;INTERVAL=45',
+  'FREQ=DAILY;INTERVAL=3',
+  'FREQ=WEEKLY;INTERVAL=2;UNTIL=20260101T000000',
 ];
 
 void describe('sub-daily rules by arithmetic', () => {
@@ -90,7 +92,7 @@ void describe('sub-daily rules by arithmetic', () => {
 
   void it('leaves to ical.js what it does not compute exactly', () => {
     const start = floating('2024-01-01T00:00:00');
-    for (const text of ['FREQ=DAILY', 'FREQ=HOURLY;BYSETPOS=1;BYMINUTE=0,30', 'FREQ=MINUTELY;BYDAY=1MO']) {
+    for (const text of ['FREQ=DAILY;BYHOUR=9', 'FREQ=WEEKLY;BYDAY=MO', 'FREQ=MONTHLY', 'FREQ=HOURLY;BYSETPOS=1;BYMINUTE=0,30', 'FREQ=MINUTELY;BYDAY=1MO']) {
       assert.equal(subDailyRule(ICAL.Recur.fromString(text), start, null, { steps: 10 }), null, text);
     }
     assert.equal(subDailyRule(ICAL.Recur.fromString('FREQ=HOURLY'), ICAL.Time.fromDateString('2024-01-01'), null, { steps: 10 }), null);

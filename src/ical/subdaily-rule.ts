@@ -1,11 +1,13 @@
-// Sub-daily recurrence rules (FREQ=SECONDLY, MINUTELY, HOURLY) computed by arithmetic on the wall
-// clock instead of ical.js's second-by-second search: the next member at or after any instant is found
+// Sub-daily recurrence rules (FREQ=SECONDLY, MINUTELY, HOURLY; and plain DAILY/WEEKLY steps) computed
+// by arithmetic on the wall clock instead of ical.js's second-by-second search: the next member at or after any instant is found
 // by skipping whole months, days, hours and minutes that the BYxxx parts exclude, so a rule started in
 // 1970 costs the same as one started today. Imports nothing of ours outside src/ical.
 import ICAL from 'ical.js';
 
 /** Seconds of one FREQ period. */
 const UNIT_SECONDS: Readonly<Record<string, number>> = { SECONDLY: 1, MINUTELY: 60, HOURLY: 3600 };
+/** Frequencies handled only without BYxxx parts. */
+const PLAIN_UNIT_SECONDS: Readonly<Record<string, number>> = { DAILY: 86_400, WEEKLY: 604_800 };
 const DAY = 86_400;
 const WEEKDAYS: readonly string[] = ['SU', 'MO', 'TU', 'WE', 'TH', 'FR', 'SA'];
 /** The parts this module evaluates; a rule with any other (BYSETPOS, BYWEEKNO, RSCALE...) goes to ical.js. */
@@ -21,13 +23,13 @@ export function wallSeconds(time: ICAL.Time): number {
   return Math.floor(date.getTime() / 1000);
 }
 
-/** The floating ICAL.Time of wall-clock seconds. */
-export function fromWallSeconds(seconds: number): ICAL.Time {
+/** The ICAL.Time of wall-clock seconds, in `zone` (default floating). */
+export function fromWallSeconds(seconds: number, zone: ICAL.Timezone = ICAL.Timezone.localTimezone): ICAL.Time {
   const d = new Date(seconds * 1000);
   return ICAL.Time.fromData({
     year: d.getUTCFullYear(), month: d.getUTCMonth() + 1, day: d.getUTCDate(),
     hour: d.getUTCHours(), minute: d.getUTCMinutes(), second: d.getUTCSeconds(),
-  }, ICAL.Timezone.localTimezone);
+  }, zone);
 }
 
 function floorTo(value: number, unit: number): number {
@@ -59,7 +61,8 @@ export interface SubDailyRule {
 
 /**
  * A calculator for `rule` started at the floating wall-clock time `dtstart`, or null when the rule is
- * not one this module handles exactly: a frequency above HOURLY, a DATE start or UNTIL, BYSETPOS,
+ * not one this module handles exactly: a frequency above HOURLY (except DAILY and WEEKLY without any
+ * BYxxx part, plain steps of nominal days), a DATE start or UNTIL, BYSETPOS,
  * BYWEEKNO, a BYDAY with an ordinal (RFC 5545 allows none below MONTHLY), or values out of range.
  * `budget.steps` is decremented on every skip; at zero SUBDAILY_BUDGET_EXCEEDED is thrown.
  *
@@ -69,9 +72,10 @@ export interface SubDailyRule {
  * period, whose finer fields are in the expanding sets, and whose date and coarser fields pass the limits.
  */
 export function subDailyRule(rule: ICAL.Recur, dtstart: ICAL.Time, until: ICAL.Time | null, budget: { steps: number }): SubDailyRule | null {
-  const freqUnit = UNIT_SECONDS[rule.freq];
-  if (freqUnit === undefined || dtstart.isDate || (until !== null && until.isDate)) return null;
   const parts = rule.parts as Record<string, unknown>;
+  // DAILY and WEEKLY rules without any BYxxx part are steps of whole nominal days on the wall clock.
+  const freqUnit = UNIT_SECONDS[rule.freq] ?? (Object.keys(parts).length === 0 ? PLAIN_UNIT_SECONDS[rule.freq] : undefined);
+  if (freqUnit === undefined || dtstart.isDate || (until !== null && until.isDate)) return null;
   if (Object.keys(parts).some((name) => !KNOWN_PARTS.has(name))) return null;
   const unit: number = freqUnit;
   const interval = rule.interval;
@@ -104,7 +108,7 @@ export function subDailyRule(rule: ICAL.Recur, dtstart: ICAL.Time, until: ICAL.T
   // Finer fields of each period: expanded by BYSECOND/BYMINUTE, else DTSTART's (RFC 5545 §3.3.10).
   const startSecond = ((start % 60) + 60) % 60;
   const startMinute = Math.floor((((start % 3600) + 3600) % 3600) / 60);
-  let offsets: number[] = [0];
+  let offsets: number[] = [start - gridOrigin];
   if (unit === 60) offsets = seconds ?? [startSecond];
   if (unit === 3600) {
     offsets = [];
