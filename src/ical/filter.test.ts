@@ -216,6 +216,18 @@ void describe('matchesFilter: recurrence', () => {
     const alarmIn2030 = cal(comp('VEVENT', { compFilters: [comp('VALARM', { timeRange: range('20300101T000000Z', '20300102T000000Z') })] }));
     assert.equal(matchesFilter(alarm, alarmIn2030, options), true);
   });
+  void it('keeps an object whose expansion runs out of instances or time before the range, and drops it when it can tell', () => {
+    // Walked from DTSTART (COUNT with BYDAY): Mondays and Wednesdays at 10:00 until about 2048.
+    const counted = load(
+      'BEGIN:VEVENT', 'UID:counted', 'DTSTAMP:20240101T000000Z', 'DTSTART:20000103T100000Z', 'DTEND:20000103T110000Z',
+      'RRULE:FREQ=WEEKLY;COUNT=5000;BYDAY=MO,WE', 'END:VEVENT',
+    );
+    // 1 January 2030 is a Tuesday: no instance.
+    const tuesday = inRange('20300101T000000Z', '20300102T000000Z');
+    assert.equal(matchesFilter(counted, tuesday, { timeBudgetMs: 60_000 }), false);
+    assert.equal(matchesFilter(counted, tuesday, { maxInstances: 10 }), true);
+    assert.equal(matchesFilter(counted, tuesday, { timeBudgetMs: 0 }), true);
+  });
 });
 
 void describe('matchesFilter: floating time', () => {

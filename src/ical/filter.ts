@@ -25,9 +25,9 @@ interface Scope {
  * Whether the calendar object `vcalendar` matches `filter`, the root comp-filter (RFC 4791 §9.7.1;
  * its name is VCALENDAR). A time-range on the root is ignored: the caller rejects it.
  *
- * Conservative on resource limits: when expanding a recurrence hits `options.maxInstances` before an
- * instance matched, the time-range is treated as matching (prop-filters are still applied), so an
- * object that might match is never dropped.
+ * Conservative on resource limits: when expanding a recurrence hits `options.maxInstances` or its time
+ * budget (options.timeBudgetMs, default FILTER_TIME_BUDGET_MS) before an instance matched, the time-range is treated as
+ * matching (prop-filters are still applied), so an object that might match is never dropped.
  */
 export function matchesFilter(vcalendar: ICAL.Component, filter: CompFilter, options?: QueryOptions): boolean {
   const scope: Scope = { vcalendar, options, occurrence: null, lenient: false, expansions: new Map() };
@@ -79,10 +79,16 @@ function instancesMatch(name: string, candidates: readonly ICAL.Component[], fil
 
 /** Instances drawn per master before the full expansion is tried. */
 const PROBE_INSTANCES = 64;
+/**
+ * CPU (ms) a filter's expansion of one object may take: past it the object is kept (lenient), which
+ * costs precision only, so a calendar of hostile rules is answered before the report's work limit.
+ */
+const FILTER_TIME_BUDGET_MS = 20;
 
 /** The object's instances in `range`, at most `cap` drawn per master (default: the query's cap). */
 function expand(range: TimeRange, scope: Scope, cap?: number): ExpansionResult {
-  const options = cap === undefined ? scope.options : { ...scope.options, maxInstances: Math.min(cap, scope.options?.maxInstances ?? cap) };
+  const timeBudgetMs = scope.options?.timeBudgetMs ?? FILTER_TIME_BUDGET_MS;
+  const options: QueryOptions = { ...scope.options, timeBudgetMs, ...(cap === undefined ? {} : { maxInstances: Math.min(cap, scope.options?.maxInstances ?? cap) }) };
   const key = `${range.start ?? '-'}/${range.end ?? '-'}/${cap ?? ''}`;
   let result = scope.expansions.get(key);
   if (result === undefined) {
