@@ -16,7 +16,7 @@ import { writeMultistatus, type MultistatusResponse } from '../dav/xml/multistat
 import { el, findChild, textContent, type XmlElement } from '../dav/xml/tree.ts';
 import { renderCalendarData } from '../ical/calendar-data.ts';
 import { matchesFilter } from '../ical/filter.ts';
-import { freeBusy } from '../ical/freebusy.ts';
+import { FreeBusyCollector } from '../ical/freebusy.ts';
 import { parseCalendar } from '../ical/parse.ts';
 import { prepareTimezones, resolveZone, zoneFromVtimezone } from '../ical/timezones.ts';
 import { ExpansionLimitExceeded } from '../ical/types.ts';
@@ -160,14 +160,19 @@ async function freeBusyQuery(context: RequestContext, resource: Resource, body: 
   const floatingZone = await calendarZone(context, resource.collection);
   // A prefilter only: objects stored as never busy (transparent, cancelled, tasks) are not read at all.
   const candidates = await context.store.queryObjects(resource.collection.id, { overlapping: range, mayBeBusy: true });
-  const calendars = candidates.filter((o) => o.component === 'VEVENT' || o.component === 'VFREEBUSY').map((o) => parseStored(o).vcalendar);
-  let text: string;
-  try {
-    text = freeBusy(calendars, { start: range.start, end: range.end }, floatingZone === undefined ? {} : { floatingZone });
-  } catch (error) {
-    if (error instanceof ExpansionLimitExceeded) throw new DavError(507, error.message, dav('number-of-matches-within-limits'));
-    throw error;
+  const collector = new FreeBusyCollector({ start: range.start, end: range.end }, floatingZone === undefined ? {} : { floatingZone });
+  const work = new QueryWork();
+  for (const object of candidates) {
+    if (object.component !== 'VEVENT' && object.component !== 'VFREEBUSY') continue;
+    await work.between();
+    try {
+      collector.add(parseStored(object).vcalendar);
+    } catch (error) {
+      if (error instanceof ExpansionLimitExceeded) throw new DavError(507, error.message, dav('number-of-matches-within-limits'));
+      throw error;
+    }
   }
+  const text = collector.render();
   return { status: 200, headers: { 'Content-Type': 'text/calendar; charset=utf-8' }, body: text };
 }
 

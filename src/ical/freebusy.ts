@@ -32,23 +32,41 @@ export function freeBusy(
   range: BoundedRange,
   options?: QueryOptions & { readonly now?: number },
 ): string {
-  const periods = new Map<string, [number, number][]>();
-  const add = (type: string, startMs: number, endMs: number): void => {
-    const start = Math.max(startMs, range.start);
-    const end = Math.min(endMs, range.end);
-    if (start >= end) return;
-    let list = periods.get(type);
-    if (list === undefined) periods.set(type, (list = []));
-    list.push([start, end]);
-  };
+  const collector = new FreeBusyCollector(range, options);
+  for (const vcalendar of objects) collector.add(vcalendar);
+  return collector.render();
+}
 
-  for (const vcalendar of objects) {
+/** freeBusy() one object at a time, so a caller can let other work run between objects. */
+export class FreeBusyCollector {
+  readonly #range: BoundedRange;
+  readonly #options: (QueryOptions & { readonly now?: number }) | undefined;
+  readonly #periods = new Map<string, [number, number][]>();
+
+  constructor(range: BoundedRange, options?: QueryOptions & { readonly now?: number }) {
+    this.#range = range;
+    this.#options = options;
+  }
+
+  #add(type: string, startMs: number, endMs: number): void {
+    const start = Math.max(startMs, this.#range.start);
+    const end = Math.min(endMs, this.#range.end);
+    if (start >= end) return;
+    let list = this.#periods.get(type);
+    if (list === undefined) this.#periods.set(type, (list = []));
+    list.push([start, end]);
+  }
+
+  /** Folds in one calendar object; throws ExpansionLimitExceeded when its instances cannot all be had. */
+  add(vcalendar: ICAL.Component): void {
+    const range = this.#range;
+    const options = this.#options;
     if (vcalendar.getFirstSubcomponent('vevent') !== null) {
       const { occurrences, truncated } = expandOccurrences(vcalendar, { start: range.start, end: range.end }, options);
       if (truncated) throw new ExpansionLimitExceeded('An event has more instances in the range than this server expands; ask for a shorter range.');
       for (const occurrence of occurrences) {
         const type = eventBusyType(occurrence.component);
-        if (type !== null) add(type, occurrence.startMs, occurrence.endMs);
+        if (type !== null) this.#add(type, occurrence.startMs, occurrence.endMs);
       }
     }
     for (const component of vcalendar.getAllSubcomponents('vfreebusy')) {
@@ -58,35 +76,41 @@ export function freeBusy(
         for (const value of property.getValues()) {
           if (!(value instanceof ICAL.Period)) continue;
           const [start, end] = periodMs(value, options?.floatingZone);
-          add(type, start, end);
+          this.#add(type, start, end);
         }
       }
     }
   }
 
-  const lines: { type: string; start: number; end: number }[] = [];
-  for (const [type, list] of periods) {
-    for (const [start, end] of merge(list)) lines.push({ type, start, end });
-  }
-  lines.sort((a, b) => a.start - b.start || typeRank(a.type) - typeRank(b.type) || a.end - b.end || (a.type < b.type ? -1 : 1));
+  /** The VCALENDAR with the VFREEBUSY of everything added. */
+  render(): string {
+    const range = this.#range;
+    const options = this.#options;
+    const periods = this.#periods;
+    const lines: { type: string; start: number; end: number }[] = [];
+    for (const [type, list] of periods) {
+      for (const [start, end] of merge(list)) lines.push({ type, start, end });
+    }
+    lines.sort((a, b) => a.start - b.start || typeRank(a.type) - typeRank(b.type) || a.end - b.end || (a.type < b.type ? -1 : 1));
 
-  const vfreebusy: unknown[] = [
-    'vfreebusy',
-    [
-      ['dtstamp', {}, 'date-time', utcJCal(options?.now ?? Date.now())],
-      ['dtstart', {}, 'date-time', utcJCal(range.start)],
-      ['dtend', {}, 'date-time', utcJCal(range.end)],
-      ...lines.map((line) => ['freebusy', line.type === 'BUSY' ? {} : { fbtype: line.type }, 'period', [utcJCal(line.start), utcJCal(line.end)]]),
-    ],
-    [],
-  ];
-  const vcalendar = [
-    'vcalendar',
-    [['version', {}, 'text', '2.0'], ['prodid', {}, 'text', '-//Almanac//Almanac//EN']],
-    [vfreebusy],
-  ];
-  const text = ICAL.stringify(vcalendar as Parameters<typeof ICAL.stringify>[0]);
-  return text.endsWith('\r\n') ? text : `${text}\r\n`;
+    const vfreebusy: unknown[] = [
+      'vfreebusy',
+      [
+        ['dtstamp', {}, 'date-time', utcJCal(options?.now ?? Date.now())],
+        ['dtstart', {}, 'date-time', utcJCal(range.start)],
+        ['dtend', {}, 'date-time', utcJCal(range.end)],
+        ...lines.map((line) => ['freebusy', line.type === 'BUSY' ? {} : { fbtype: line.type }, 'period', [utcJCal(line.start), utcJCal(line.end)]]),
+      ],
+      [],
+    ];
+    const vcalendar = [
+      'vcalendar',
+      [['version', {}, 'text', '2.0'], ['prodid', {}, 'text', '-//Almanac//Almanac//EN']],
+      [vfreebusy],
+    ];
+    const text = ICAL.stringify(vcalendar as Parameters<typeof ICAL.stringify>[0]);
+    return text.endsWith('\r\n') ? text : `${text}\r\n`;
+  }
 }
 
 /** §7.10 table for a VEVENT (master or override): the FBTYPE it contributes, or null for none. */
