@@ -119,7 +119,7 @@ export function expandOccurrences(vcalendar: ICAL.Component, range: TimeRange, o
       if (overridden.has(member.ms)) continue;
       const shape = instanceShape(master, member.time, zone, member.periodEndMs);
       if (rangeSatisfies(shape.test, range)) {
-        occurrences.push({ component: master, startMs: shape.startMs, endMs: shape.endMs, start: member.time, recurrenceId: member.time.clone() });
+        occurrences.push({ component: master, startMs: shape.startMs, endMs: shape.endMs, start: member.time, recurrenceId: member.time });
       }
     }
     if (set.truncated) truncated = true;
