@@ -28,4 +28,12 @@ void describe('QueryWork', () => {
     assert.equal(ran, true);
   });
 
+
+  void it('counts the work done between objects, which the filter hurries past HURRY_AFTER_MS', async () => {
+    const work = new QueryWork(60_000);
+    assert.equal(work.spentMs < 1, true);
+    busy(3);
+    await work.between();
+    assert.ok(work.spentMs >= 3);
+  });
 });

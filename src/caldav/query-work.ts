@@ -9,6 +9,12 @@ import { DavError } from '../dav/errors.ts';
 export const SLICE_MS = 20;
 /** Work (ms) one report may spend on its objects in all. */
 export const REQUEST_WORK_MS = 2000;
+/**
+ * Past this much work (ms), a filter gives each further object only HURRIED_FILTER_MS before keeping it
+ * (a conservative answer), so a calendar full of costly rules is answered rather than refused.
+ */
+export const HURRY_AFTER_MS = 1000;
+export const HURRIED_FILTER_MS = 2;
 const RETRY_AFTER_SECONDS = 30;
 
 export class QueryWork {
@@ -19,6 +25,11 @@ export class QueryWork {
 
   constructor(limitMs = REQUEST_WORK_MS) {
     this.#limitMs = limitMs;
+  }
+
+  /** Work counted so far (ms). */
+  get spentMs(): number {
+    return this.#spentMs;
   }
 
   /**

@@ -24,7 +24,7 @@ import type { CalendarDataRequest, CompFilter, QueryOptions } from '../ical/type
 import type { CollectionRecord, ObjectWithBody } from '../store/types.ts';
 import { isCalendar, isCalendarObject } from './properties.ts';
 import { parseCalendarDataRequest, parseFilter, parseQueryTimezone, parseTimeRange } from './query-xml.ts';
-import { QueryWork } from './query-work.ts';
+import { HURRIED_FILTER_MS, HURRY_AFTER_MS, QueryWork } from './query-work.ts';
 
 const CALENDAR_DATA = caldav('calendar-data');
 
@@ -108,7 +108,8 @@ async function calendarQuery(context: RequestContext, resource: Resource, body: 
   for (const object of candidates) {
     await work.between();
     const parsed = parseStored(object);
-    if (!matchesFilter(parsed.vcalendar, filter, options)) continue;
+    const filterOptions = work.spentMs > HURRY_AFTER_MS ? { ...options, timeBudgetMs: HURRIED_FILTER_MS } : options;
+    if (!matchesFilter(parsed.vcalendar, filter, filterOptions)) continue;
     const path = `${calendar.path}${object.name}`;
     const objectResource = { kind: 'object' as const, path, collection: calendar, object };
     responses.push(await objectResponse(context, objectResource, encodePath(path), object, request, options, parsed));
