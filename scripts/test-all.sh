@@ -38,5 +38,5 @@ echo "== scenarios and client suites again, on PostgreSQL"
 # The same client-observable behaviour on the second store: the in-process scenarios and the real
 # client programs, each test file on its own throw-away cluster (test/support/test-store.ts).
 ALMANAC_TEST_STORE=postgres ALMANAC_REQUIRE_INTEROP=1 TZ=UTC npx node --test --test-reporter=spec \
-  'test/scenarios/*.test.ts' test/interop/python-caldav.test.ts test/interop/caldav-app.test.ts \
+  'test/scenarios/*.test.ts' test/replay/replay.test.ts test/interop/python-caldav.test.ts test/interop/caldav-app.test.ts \
   test/interop/vdirsyncer.test.ts test/interop/litmus.test.ts test/interop/khal-todoman.test.ts

@@ -34,10 +34,10 @@ export interface RunningClient {
  * A fresh server process, the client's account added through the CLI while it runs (with the e-mail
  * address and display name a real account has), and a session holding what the user typed.
  */
-export async function startClient(lifecycle: ClientLifecycle): Promise<RunningClient> {
-  const server = await startServerProcess([]);
+export async function startClient(lifecycle: ClientLifecycle, database?: string): Promise<RunningClient> {
+  const server = await startServerProcess([], database === undefined ? {} : { database });
   const added = await runCli(
-    ['user', 'add', lifecycle.user, '--email', `${lifecycle.user}@example.org`, '--display-name', lifecycle.displayName, '--password-stdin', '--data', server.dataDir],
+    ['user', 'add', lifecycle.user, '--email', `${lifecycle.user}@example.org`, '--display-name', lifecycle.displayName, '--password-stdin', ...server.storeArgs],
     `${lifecycle.password}\n`,
   );
   if (added.code !== 0) {
@@ -67,8 +67,8 @@ export async function runStep(step: Step, session: ClientSession, server: Server
 }
 
 /** Runs every step in order; a failed step does not stop the lifecycle (later ones report what they can). */
-export async function runLifecycle(lifecycle: ClientLifecycle): Promise<ClientRun> {
-  const running = await startClient(lifecycle);
+export async function runLifecycle(lifecycle: ClientLifecycle, database?: string): Promise<ClientRun> {
+  const running = await startClient(lifecycle, database);
   try {
     const results: StepResult[] = [];
     for (const step of lifecycle.steps) results.push(await runStep(step, running.session, running.server));
@@ -78,8 +78,15 @@ export async function runLifecycle(lifecycle: ClientLifecycle): Promise<ClientRu
   }
 }
 
-export async function runAll(lifecycles: readonly ClientLifecycle[] = LIFECYCLES): Promise<ClientRun[]> {
-  return Promise.all(lifecycles.map((lifecycle) => runLifecycle(lifecycle)));
+/** Every lifecycle side by side; `database` gives each its own PostgreSQL database (SQLite when absent). */
+export async function runAll(lifecycles: readonly ClientLifecycle[] = LIFECYCLES, database?: () => Promise<string>): Promise<ClientRun[]> {
+  return Promise.all(lifecycles.map(async (lifecycle) => runLifecycle(lifecycle, database === undefined ? undefined : await database())));
+}
+
+export interface StoreRuns {
+  readonly sqlite: readonly ClientRun[];
+  /** Undefined when PostgreSQL was not available to the run that wrote the page. */
+  readonly postgres: readonly ClientRun[] | undefined;
 }
 
 function cell(text: string): string {
@@ -91,14 +98,30 @@ function fileCell(step: Step): string {
   return [...new Set(step.files)].map((file) => `\`${file.slice(file.indexOf('/') + 1).replace(/\.http$/u, '')}\``).join(', ');
 }
 
-export function renderCompatibility(runs: readonly ClientRun[], date: Date): string {
+function verdictOf(run: ClientRun): string {
+  const passed = run.results.filter((r) => r.ok).length;
+  const gaps = run.results.filter((r) => !r.ok && r.step.gap !== undefined).length;
+  const failing = run.results.length - passed - gaps;
+  const verdict = failing > 0 ? `**${failing} failing**` : gaps > 0 ? `works; ${gaps} known gap${gaps > 1 ? 's' : ''}` : 'works';
+  return `${passed} / ${run.results.length}: ${verdict}`;
+}
+
+function stepVerdict(result: StepResult | undefined): string {
+  if (result === undefined) return 'not run';
+  if (result.ok) return result.step.gap === undefined ? 'pass' : 'pass (gap closed: drop the marker)';
+  return result.step.gap === undefined ? `**FAIL**: ${cell(result.error ?? '')}` : `known gap: ${cell(result.step.gap)}`;
+}
+
+export function renderCompatibility(stores: StoreRuns, date: Date): string {
+  const runs = stores.sqlite;
+  const postgresRun = (run: ClientRun): ClientRun | undefined => stores.postgres?.find((other) => other.lifecycle === run.lifecycle);
   const day = date.toISOString().slice(0, 10);
   const lines: string[] = [
     '# Client compatibility',
     '',
     `Generated on ${day} by \`npx node test/replay/publish.ts\`; do not edit by hand.`,
     '',
-    'Each client’s lifecycle is replayed, in the client’s own order, against a real `almanac serve` process on SQLite:',
+    'Each client’s lifecycle is replayed, in the client’s own order, against a real `almanac serve` process, once on SQLite and once on PostgreSQL:',
     'the request files in `test/fixtures/client-traces/` (provenance in its README.md) are sent byte for byte, with',
     'placeholders such as `{calendar}`, `{etag}` and `{sync-token}` filled from the server’s earlier answers.',
     'Every step asserts what that client relies on. The same steps run in CI as `test/replay/replay.test.ts`.',
@@ -106,32 +129,24 @@ export function renderCompatibility(runs: readonly ClientRun[], date: Date): str
     'fixtures README describes (a kept token inside `<sync-token>`, If-Match instead of If-None-Match, a one-href multiget),',
     'and "(README-described request)" marks a step made only of such requests. Realistic iCalendar/vCard bodies replace the',
     'illustrative (RECON) payloads where a step needs particular data, such as an event inside a query’s time-range.',
-    'Steps in the "trouble" phase replay a client while another process holds the store’s write lock.',
+    'Steps in the "trouble" phase replay a client while another process keeps the store’s writers waiting (SQLite’s write lock;',
+    'on PostgreSQL an EXCLUSIVE lock on the collections table), which is what a migration step or a backup looks like to the server.',
     'A "known gap" is a check of something Almanac does not offer yet and the client copes without; it does not fail CI.',
     '',
     '## Summary',
     '',
-    '| Client | Traces represent | Steps passed | Result |',
+    '| Client | Traces represent | SQLite: steps passed | PostgreSQL: steps passed |',
     '|---|---|---|---|',
   ];
   for (const run of runs) {
-    const passed = run.results.filter((r) => r.ok).length;
-    const gaps = run.results.filter((r) => !r.ok && r.step.gap !== undefined).length;
-    const failing = run.results.length - passed - gaps;
-    const verdict = failing > 0 ? `**${failing} failing**` : gaps > 0 ? `works; ${gaps} known gap${gaps > 1 ? 's' : ''}` : 'works';
-    lines.push(`| ${cell(run.lifecycle.name)} | ${cell(run.lifecycle.represents)} | ${passed} / ${run.results.length} | ${verdict} |`);
+    const onPostgres = postgresRun(run);
+    lines.push(`| ${cell(run.lifecycle.name)} | ${cell(run.lifecycle.represents)} | ${verdictOf(run)} | ${onPostgres === undefined ? 'not run (PostgreSQL unavailable)' : verdictOf(onPostgres)} |`);
   }
   for (const run of runs) {
-    lines.push('', `## ${run.lifecycle.name}`, '', '| # | Phase | Step | Request files | Checks | Result |', '|---|---|---|---|---|---|');
+    const onPostgres = postgresRun(run);
+    lines.push('', `## ${run.lifecycle.name}`, '', '| # | Phase | Step | Request files | Checks | SQLite | PostgreSQL |', '|---|---|---|---|---|---|---|');
     run.results.forEach((result, index) => {
-      const verdict = result.ok
-        ? result.step.gap === undefined
-          ? 'pass'
-          : 'pass (gap closed: drop the marker)'
-        : result.step.gap === undefined
-          ? `**FAIL**: ${cell(result.error ?? '')}`
-          : `known gap: ${cell(result.step.gap)}`;
-      lines.push(`| ${index + 1} | ${result.step.phase} | ${cell(result.step.title)} | ${fileCell(result.step)} | ${cell(result.step.checks)} | ${verdict} |`);
+      lines.push(`| ${index + 1} | ${result.step.phase} | ${cell(result.step.title)} | ${fileCell(result.step)} | ${cell(result.step.checks)} | ${stepVerdict(result)} | ${stepVerdict(onPostgres?.results[index])} |`);
     });
     if (run.lifecycle.quirks.length > 0) {
       lines.push('', 'Known quirks Almanac accommodates:', '');
@@ -146,10 +161,9 @@ export function renderCompatibility(runs: readonly ClientRun[], date: Date): str
 
 /** What the replay cannot check today, and why: kept next to the matrix so its absence is visible. */
 const NOT_COVERED: readonly string[] = [
-  '**A maintenance or migration mode.** The "trouble" steps hold the SQLite write lock from a second process (what a migration, a backup or a CLI run looks like to the server) and check that writes get 503 + Retry-After and reads never report removals. Almanac has no explicit maintenance or migration mode yet; when it gets one, replay the same checks against it (no client may be told 404/410, which DAVx⁵, Thunderbird and vdirsyncer turn into deletions).',
+  '**A replay during a running backfill.** The "trouble" steps hold the store’s write lock from a second process (what a migration step, a backup or a CLI run looks like to the server) and check that writes get 503 + Retry-After and reads never report removals. Almanac has no maintenance mode (by design: it serves throughout a migration); a replay of every client while a real background backfill runs is not part of this page yet (the load oracle in `bench/` checks answers during one).',
   '**Scheduling (RFC 6638).** No Schedule-Tag, schedule-inbox-URL or schedule-outbox-URL; iOS `If-Schedule-Tag-Match` (15) is only checked to be harmless. Thunderbird scheduling (POST to the outbox) and free-busy are not in the traces.',
   '**Principal search.** `principal-search-property-set` (iOS setup step 4) and `principal-property-search` (a Thunderbird fallback) are not in the traces; the principal currently advertises an empty supported-report-set.',
   '**WebDAV-Push.** DAVx⁵ asks `transports`/`topic`; they are answered 404, so DAVx⁵ polls.',
   '**Apple address book multiget and vCard PUT.** No public trace exists (see the fixtures README).',
-  '**PostgreSQL.** The matrix is produced on SQLite; it is to be repeated on PostgreSQL once that store exists.',
 ];

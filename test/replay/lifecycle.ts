@@ -36,6 +36,8 @@ export interface Step {
 export interface ServerUnderTest {
   readonly url: string;
   readonly dataDir: string;
+  /** The PostgreSQL URL when the server runs on PostgreSQL. */
+  readonly database?: string | undefined;
 }
 
 export interface Quirk {

@@ -2,13 +2,19 @@
 // migration or a CLI run looks like to the server), and the checks that keep each client's data safe.
 import Database from 'better-sqlite3';
 import { join } from 'node:path';
+import pg from 'pg';
 import { DATABASE_FILE } from '../../src/store/sqlite/sqlite-store.ts';
-import { expectThat } from './lifecycle.ts';
+import { expectThat, type ServerUnderTest } from './lifecycle.ts';
 import type { Answer, Multistatus } from './session.ts';
 
-/** Runs fn while a second connection holds the SQLite write lock of the server's data folder. */
-export async function whileStoreLocked<T>(dataDir: string, fn: () => Promise<T>): Promise<T> {
-  const db = new Database(join(dataDir, DATABASE_FILE));
+/**
+ * Runs fn while a second connection keeps the server's writers waiting: SQLite's write lock, or on
+ * PostgreSQL an EXCLUSIVE lock on the collections table (what a migration step looks like), which
+ * every write must row-lock first while plain reads go on.
+ */
+export async function whileStoreLocked<T>(server: ServerUnderTest, fn: () => Promise<T>): Promise<T> {
+  if (server.database !== undefined) return whilePostgresLocked(server.database, fn);
+  const db = new Database(join(server.dataDir, DATABASE_FILE));
   try {
     db.pragma('busy_timeout = 5000');
     db.exec('BEGIN IMMEDIATE');
@@ -19,6 +25,22 @@ export async function whileStoreLocked<T>(dataDir: string, fn: () => Promise<T>)
     }
   } finally {
     db.close();
+  }
+}
+
+async function whilePostgresLocked<T>(url: string, fn: () => Promise<T>): Promise<T> {
+  const client = new pg.Client({ connectionString: url });
+  await client.connect();
+  try {
+    await client.query('BEGIN');
+    await client.query('LOCK TABLE collections IN EXCLUSIVE MODE');
+    try {
+      return await fn();
+    } finally {
+      await client.query('ROLLBACK');
+    }
+  } finally {
+    await client.end();
   }
 }
 

@@ -12,6 +12,10 @@ const ENTRY = fileURLToPath(new URL('./cli-entry.ts', import.meta.url));
 export interface ServerProcess {
   readonly url: string;
   readonly dataDir: string;
+  /** The flags that point a CLI command at this server's store (`--data`, and `--database` on PostgreSQL). */
+  readonly storeArgs: readonly string[];
+  /** The PostgreSQL URL when the server runs on PostgreSQL. */
+  readonly database: string | undefined;
   readonly child: ChildProcess;
   /** Sends SIGTERM and resolves with the exit code once the process has drained and exited. */
   stop(): Promise<number | null>;
@@ -70,6 +74,8 @@ export async function startServerProcess(
   return {
     url,
     dataDir,
+    storeArgs: store,
+    database,
     child,
     stop: () =>
       new Promise((resolve) => {

@@ -109,6 +109,8 @@ export interface PoolSettings {
   readonly max?: number;
   /** Per statement of a request; a query that takes longer becomes StoreUnavailable. */
   readonly statementTimeoutMs?: number;
+  /** How long a request waits for a lock (a migration's, another node's writer) before it is a 503. */
+  readonly lockTimeoutMs?: number;
   readonly connectTimeoutMs?: number;
 }
 
@@ -123,8 +125,10 @@ export function createPool(settings: PoolSettings, onIdleError: (error: Error) =
     connectionTimeoutMillis: settings.connectTimeoutMs ?? 3000,
     idleTimeoutMillis: 30_000,
     statement_timeout: settings.statementTimeoutMs ?? 10_000,
-    // Waiting on a row lock is part of a request too; never longer than the statement may take.
-    lock_timeout: settings.statementTimeoutMs ?? 10_000,
+    // A lock held past this (a migration step, a stuck writer) is a passing state: 503 + Retry-After
+    // soon, rather than a request parked until the client gives up. Writers of one collection queue
+    // on its row for milliseconds each, far below it.
+    lock_timeout: Math.min(settings.lockTimeoutMs ?? 2_000, settings.statementTimeoutMs ?? 10_000),
     idle_in_transaction_session_timeout: 60_000,
     application_name: 'almanac',
     types: TYPES,

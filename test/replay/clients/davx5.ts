@@ -323,7 +323,7 @@ const steps: Step[] = [
       const object = randomUUID();
       const uuid = randomUUID();
       const body = event({ uid: object, prodid: PRODID, summary: 'Written offline', start: '20250407T080000Z', end: '20250407T090000Z' });
-      await whileStoreLocked(server.dataDir, async () => {
+      await whileStoreLocked(server, async () => {
         expectRetryLater(await client.replay(CREATE, { with: { object }, body: () => body }), 'PUT create');
         expectRetryLater(await client.replay(MKCALENDAR, { with: { uuid } }), 'MKCALENDAR');
         const sync = await client.replay(SYNC, { body: withToken(client.recall('token')) });

@@ -219,7 +219,7 @@ const steps: Step[] = [
     async run(client, server) {
       const name = client.context.object2 ?? '';
       const remove = (): Promise<Answer> => client.replay(DELETE, { with: { object: name, etag: client.recall(`etag:${name}`) } });
-      await whileStoreLocked(server.dataDir, async () => {
+      await whileStoreLocked(server, async () => {
         expectRetryLater(await remove(), 'DELETE');
         const sync = await client.replay(SYNC, { with: { 'sync-token': client.recall('token') } });
         if (sync.status !== 503) expectNoPhantomDeletions(expectMultistatus(sync, 'sync while locked'), sync);

@@ -452,7 +452,7 @@ const steps: Step[] = [
     async run(client, server) {
       const name = client.context.object2 ?? '';
       const update = (): Promise<Answer> => client.replay(UPDATE, { with: { object: name, etag: client.recall(`etag:${name}`) }, body: (b) => b.replace('SUMMARY:Test', 'SUMMARY:Written during a backup') });
-      await whileStoreLocked(server.dataDir, async () => {
+      await whileStoreLocked(server, async () => {
         expectRetryLater(await update(), 'PUT update');
         const sync = await client.replay(SYNC, { with: { 'sync-token': client.recall('calendar-token') } });
         if (sync.status !== 503) expectNoPhantomDeletions(expectMultistatus(sync, 'sync-collection while locked'), sync);

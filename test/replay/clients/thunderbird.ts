@@ -248,7 +248,7 @@ const steps: Step[] = [
     async run(client, server) {
       const name = client.context.object2 ?? '';
       const modify = (): Promise<Answer> => client.replay(MODIFY, { with: { object: name, etag: client.recall(`etag:${name}`) }, body: (b) => b.replace('SUMMARY:Test', 'SUMMARY:Edited during maintenance') });
-      await whileStoreLocked(server.dataDir, async () => {
+      await whileStoreLocked(server, async () => {
         expectRetryLater(await modify(), 'PUT modify');
         const sync = await client.replay(SYNC, { body: withToken(client.recall('token')) });
         expectThat(sync.status === 207 || sync.status >= 500, `sync while locked must be 207 or 5xx, never a 4xx (got ${sync.status})`, sync);

@@ -182,7 +182,7 @@ const steps: Step[] = [
     async run(client, server) {
       const name = client.context.object2 ?? '';
       const upload = (): Promise<Answer> => client.replay(CREATE, { with: { object: name }, headers: { 'If-None-Match': null, 'If-Match': `"${client.recall(`etag:${name}`)}"` }, body: (b) => b.replace('SUMMARY:Test', 'SUMMARY:Synced while locked') });
-      await whileStoreLocked(server.dataDir, async () => {
+      await whileStoreLocked(server, async () => {
         expectRetryLater(await upload(), 'PUT');
         const listing = await client.replay(LIST);
         expectThat(listing.status === 207 || listing.status >= 500, `the listing while locked must be 207 or 5xx (got ${listing.status})`, listing);
