@@ -10,6 +10,7 @@ import { processIo, type CliIoOverrides } from './io.ts';
 import { registerMigrateCommands } from './migrate-commands.ts';
 import { registerMigrateStoreCommand } from './migrate-store-command.ts';
 import { guarded, reportFailure } from './run.ts';
+import { registerRestart } from './restart-command.ts';
 import { registerServe } from './serve.ts';
 import { registerUserCommands } from './user-commands.ts';
 
@@ -36,7 +37,9 @@ export async function main(argv: readonly string[], overrides: CliIoOverrides = 
     .version(packageVersion())
     .addHelpText('after', `\n${EXIT_CODE_HELP}`);
 
-  registerServe(program, io, run);
+  // A supervisor starts its workers with the same arguments.
+  registerServe(program, io, run, argv.slice(2));
+  registerRestart(program, io, run);
   registerUserCommands(program, io, run);
   registerAppPasswordCommands(program, io, run);
   registerBackupCommands(program, io, run);

@@ -32,6 +32,13 @@ export interface RunningAlmanac {
   readonly backfill: BackgroundBackfill | undefined;
   /** Graceful stop: drain requests, then close the store. */
   stop(): Promise<void>;
+  /** Stop for a restart, while another process accepts on the same socket (see HttpFrontend.drain). */
+  handOver(): Promise<void>;
+}
+
+export interface StartOptions {
+  /** Set when a supervisor (src/cli/supervisor.ts) holds the data folder for this worker. */
+  readonly supervisorPid?: number;
 }
 
 export class UnexpectedRelease extends Error {
@@ -112,10 +119,11 @@ export function buildDavServer(store: Store, config: Config, logger: Logger): Da
   });
 }
 
-export async function startAlmanac(config: Config, logger: Logger = createLogger(config)): Promise<RunningAlmanac> {
+export async function startAlmanac(config: Config, logger: Logger = createLogger(config), options: StartOptions = {}): Promise<RunningAlmanac> {
   const opened = await openConfiguredStore(config, {
     release: currentReleaseIdentity(),
     claim: true,
+    ...(options.supervisorPid === undefined ? {} : { supervisorPid: options.supervisorPid }),
     onConnectionError: (error) => logger.warn({ err: error }, 'an idle database connection broke; it will be replaced'),
   });
   const store = opened.store;
@@ -150,20 +158,22 @@ export async function startAlmanac(config: Config, logger: Logger = createLogger
   // PostgreSQL's migrations have no backfill phase yet (issue 7), so only SQLite runs one.
   const backfill = guard.unexpected === undefined && store instanceof SqliteStore ? startBackgroundBackfill(store, metrics, logger, nodeId) : undefined;
   const host = address.family === 'IPv6' ? `[${address.address}]` : address.address;
+  const stop = async (mode: 'shutdown' | 'handover'): Promise<void> => {
+    alarm?.stop();
+    await backfill?.stop();
+    await node.stop();
+    pruner.stop();
+    await frontend.drain(config.shutdownGraceMs, mode);
+    await pruner.idle();
+    await opened.close();
+  };
   return {
     url: `http://${host}:${address.port}/`,
     store,
     dav,
     logger,
     backfill,
-    stop: async () => {
-      alarm?.stop();
-      await backfill?.stop();
-      await node.stop();
-      pruner.stop();
-      await frontend.drain(config.shutdownGraceMs);
-      await pruner.idle();
-      await opened.close();
-    },
+    stop: () => stop('shutdown'),
+    handOver: () => stop('handover'),
   };
 }

@@ -3,7 +3,7 @@
 // DavRequest for the DAV server and writes back the finished DavResponse.
 import { randomUUID } from 'node:crypto';
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
-import type { AddressInfo } from 'node:net';
+import net, { type AddressInfo } from 'node:net';
 import type { Logger } from 'pino';
 import type { DavServer } from '../dav/server.ts';
 import type { Store } from '../store/store.ts';
@@ -114,12 +114,26 @@ export class HttpFrontend {
     });
   }
 
-  /** Stops accepting, lets in-flight requests finish (up to graceMs), then closes every connection. */
-  async drain(graceMs: number): Promise<void> {
+  /**
+   * Stops accepting, lets in-flight requests finish (up to graceMs), then closes every connection.
+   * 'shutdown' closes idle keep-alive connections at once. 'handover' (a restart: another process
+   * already accepts on the same socket) leaves them to the client: each next request is answered
+   * with Connection: close, and idle ones end at the keep-alive timeout as they would anyway, so a
+   * restart never closes a connection a client may be sending a request on right now.
+   */
+  async drain(graceMs: number, mode: 'shutdown' | 'handover' = 'shutdown'): Promise<void> {
     this.draining = true;
-    const closed = new Promise<void>((resolve) => this.server.close(() => resolve()));
-    this.server.closeIdleConnections();
-    const idle = this.inFlight === 0 ? Promise.resolve() : new Promise<void>((resolve) => this.idleWaiters.push(resolve));
+    let idle: Promise<void>;
+    let closed: Promise<void>;
+    if (mode === 'handover') {
+      // net.Server's close stops accepting without http.Server's closing of idle connections.
+      closed = new Promise<void>((resolve) => net.Server.prototype.close.call(this.server, () => resolve()));
+      idle = closed;
+    } else {
+      closed = new Promise<void>((resolve) => this.server.close(() => resolve()));
+      this.server.closeIdleConnections();
+      idle = this.inFlight === 0 ? Promise.resolve() : new Promise<void>((resolve) => this.idleWaiters.push(resolve));
+    }
     let timer: NodeJS.Timeout | undefined;
     const timeout = new Promise<void>((resolve) => {
       timer = setTimeout(resolve, graceMs);

@@ -26,7 +26,13 @@ export function isPostgresUrl(database: string): boolean {
 
 export async function openConfiguredStore(
   location: StoreLocation,
-  options: { readonly release?: ReleaseIdentity; readonly claim?: boolean; readonly onConnectionError?: (error: Error) => void } = {},
+  options: {
+    readonly release?: ReleaseIdentity;
+    readonly claim?: boolean;
+    /** A supervisor's worker: the supervisor holds the folder for it (data-dir.ts). */
+    readonly supervisorPid?: number;
+    readonly onConnectionError?: (error: Error) => void;
+  } = {},
 ): Promise<OpenedStore> {
   if (isPostgresUrl(location.database)) {
     const store = await PostgresStore.open({
@@ -36,7 +42,7 @@ export async function openConfiguredStore(
     });
     return { store, close: () => store.close() };
   }
-  const unclaim = options.claim === true ? claimDataDir(location.data) : () => undefined;
+  const unclaim = options.claim === true ? claimDataDir(location.data, options.supervisorPid) : () => undefined;
   let store: SqliteStore;
   try {
     store = SqliteStore.open({ dataDir: location.data, ...(options.release === undefined ? {} : { release: options.release }) });

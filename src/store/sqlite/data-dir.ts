@@ -24,17 +24,33 @@ function alive(pid: number): boolean {
   }
 }
 
-/** The pid of a live server using the folder, if any (a stale pid file is ignored). */
-export function serverUsing(dataDir: string): number | undefined {
+function pidFileOwner(dataDir: string): number | undefined {
   const file = join(dataDir, PID_FILE);
   if (!existsSync(file)) return undefined;
   const pid = Number(readFileSync(file, 'utf8').trim());
-  return Number.isInteger(pid) && pid > 0 && pid !== process.pid && alive(pid) ? pid : undefined;
+  return Number.isInteger(pid) && pid > 0 && alive(pid) ? pid : undefined;
 }
 
-/** Marks the folder as served by this process; the returned function releases it. */
-export function claimDataDir(dataDir: string): () => void {
+/** The pid of a live server using the folder, if any (a stale pid file is ignored). */
+export function serverUsing(dataDir: string): number | undefined {
+  const pid = pidFileOwner(dataDir);
+  return pid !== process.pid ? pid : undefined;
+}
+
+/**
+ * Marks the folder as served by this process; the returned function releases it. A worker of a
+ * supervisor passes the supervisor's pid: the supervisor holds the folder for all its workers (an
+ * old and a new one overlap during a restart), and the worker refuses a folder held by anyone else.
+ */
+export function claimDataDir(dataDir: string, supervisorPid?: number): () => void {
   mkdirSync(dataDir, { recursive: true });
+  if (supervisorPid !== undefined) {
+    const holder = pidFileOwner(dataDir);
+    if (holder !== supervisorPid) {
+      throw new DataDirInUse(`${dataDir} is not held by this worker's supervisor (pid ${supervisorPid}) but by ${holder === undefined ? 'nobody' : `pid ${holder}`}`);
+    }
+    return () => undefined;
+  }
   const other = serverUsing(dataDir);
   if (other !== undefined) throw new DataDirInUse(`another Almanac server (pid ${other}) is using ${dataDir}`);
   const file = join(dataDir, PID_FILE);
