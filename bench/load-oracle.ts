@@ -364,6 +364,11 @@ export class LoadOracle {
     return this.report();
   }
 
+  /** The figures so far, while the load goes on. */
+  snapshot(): OracleReport {
+    return this.report();
+  }
+
   private report(): OracleReport {
     const phases: Record<string, PhaseReport> = {};
     for (const [name, counts] of this.phaseCounts) {

@@ -94,8 +94,11 @@ async function accountHint(running: RunningAlmanac, config: Config, io: CliIo): 
   }
 }
 
-function report(message: WorkerReport): void {
-  process.send?.(message);
+function report(message: WorkerReport): Promise<void> {
+  return new Promise((resolve) => {
+    if (process.send === undefined) resolve();
+    else process.send(message, undefined, {}, () => resolve());
+  });
 }
 
 /** A supervisor's worker: serves once ready, says so, and stops or hands over when told. */
@@ -121,10 +124,12 @@ async function serveAsWorker(config: Config, logger: Logger, io: CliIo): Promise
   } catch (error) {
     const message = listenFailure(error, config);
     io.stderr(`almanac: ${message}\n`);
-    report({ almanac: 'failed', message });
+    await report({ almanac: 'failed', message });
+    // The IPC channel would keep the process alive.
+    process.disconnect();
     return ExitCode.failure;
   }
-  report({ almanac: 'ready', url: running.url });
+  await report({ almanac: 'ready', url: running.url });
   await accountHint(running, config, io);
   await told;
   running.logger.info({ command }, command === 'hand-over' ? 'handing over to a new worker: draining' : 'shutting down: draining in-flight requests');

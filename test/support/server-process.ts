@@ -17,6 +17,8 @@ export interface ServerProcess {
   /** The PostgreSQL URL when the server runs on PostgreSQL. */
   readonly database: string | undefined;
   readonly child: ChildProcess;
+  /** Everything the server (supervisor and workers) wrote to stderr so far. */
+  stderr(): string;
   /** Sends SIGTERM and resolves with the exit code once the process has drained and exited. */
   stop(): Promise<number | null>;
 }
@@ -36,7 +38,7 @@ export function runCli(args: readonly string[], stdin = ''): Promise<{ code: num
 
 export async function startServerProcess(
   users: readonly { name: string; password: string }[],
-  options: { readonly dataDir?: string; readonly keepData?: boolean; readonly database?: string } = {},
+  options: { readonly dataDir?: string; readonly keepData?: boolean; readonly database?: string; readonly entry?: string; readonly logLevel?: string } = {},
 ): Promise<ServerProcess> {
   const dataDir = options.dataDir ?? mkdtempSync(join(tmpdir(), 'almanac-interop-'));
   const cleanUp = (): void => {
@@ -50,7 +52,7 @@ export async function startServerProcess(
     const result = await runCli(['user', 'add', user.name, '--password-stdin', ...store], `${user.password}\n`);
     if (result.code !== 0) throw new Error(`user add ${user.name} failed: ${result.stderr}`);
   }
-  const child = spawn(process.execPath, [ENTRY, 'serve', '--host', '127.0.0.1', '--port', '0', ...store, '--log-level', 'warn'], {
+  const child = spawn(process.execPath, [options.entry ?? ENTRY, 'serve', '--host', '127.0.0.1', '--port', '0', ...store, '--log-level', options.logLevel ?? 'warn'], {
     stdio: ['ignore', 'pipe', 'pipe'],
   });
   let stderr = '';
@@ -77,6 +79,7 @@ export async function startServerProcess(
     storeArgs: store,
     database,
     child,
+    stderr: () => stderr,
     stop: () =>
       new Promise((resolve) => {
         if (child.exitCode !== null) {
