@@ -63,6 +63,8 @@ export interface OracleReport {
   /** Ticks that found max-in-flight requests pending or every collection busy (client limit, not a server fault). */
   readonly skipped: number;
   readonly acknowledgedWrites: number;
+  /** Requests retried after a reused idle keep-alive connection was reset before any answer. */
+  readonly keepAliveRetries: number;
   readonly examples: string[];
   readonly ok: boolean;
 }
@@ -84,6 +86,8 @@ function multigetBody(kind: 'calendar' | 'addressbook', hrefs: readonly string[]
   return `<?xml version="1.0" encoding="utf-8"?><C:${root} xmlns:D="DAV:" xmlns:C="${ns}"><D:prop><D:getetag/><C:${data}/></D:prop>${hrefs.map((h) => `<D:href>${h}</D:href>`).join('')}</C:${root}>`;
 }
 
+class StaleConnection extends Error {}
+
 function header(answer: Answer, name: string): string | undefined {
   const value = answer.headers[name];
   return Array.isArray(value) ? value[0] : value;
@@ -103,6 +107,7 @@ export class LoadOracle {
   private inFlight = 0;
   private requests = 0;
   private skipped = 0;
+  private keepAliveRetries = 0;
   private acknowledgedWrites = 0;
   private running = false;
   private loop: Promise<void> | undefined;
@@ -190,16 +195,44 @@ export class LoadOracle {
     for (const p of verdict.problems) this.problem(p.kind === 'empty' ? 'emptyListings' : p.kind === 'short' ? 'shortListings' : 'wrongAnswers', p.message);
   }
 
-  private send(collection: CollectionModel, method: string, path: string, body: string, headers: Record<string, string>): Promise<Answer> {
+  /**
+   * One request. A reset of a reused keep-alive connection before any answer is the race every
+   * HTTP/1.1 client meets when a server closes an idle connection as the request goes out; as RFC
+   * 9112 §9.3.1.1 allows for idempotent methods (all of the oracle's), it is retried once on a new
+   * connection, like clients do, and counted (keepAliveRetries). Anything else is a failure.
+   */
+  private async send(collection: CollectionModel, method: string, path: string, body: string, headers: Record<string, string>): Promise<Answer> {
     const agent = this.random() < (this.options.freshConnectionShare ?? 0.1) ? this.fresh : this.keepAlive;
+    try {
+      return await this.sendOnce(collection, agent, method, path, body, headers);
+    } catch (error) {
+      if (!(error instanceof StaleConnection)) throw error;
+      this.keepAliveRetries += 1;
+      if (this.examples.length < 20) this.examples.push(`[${this.phase}] keep-alive retry: ${method} ${path}: ${error.message}`);
+      return this.sendOnce(collection, this.fresh, method, path, body, headers);
+    }
+  }
+
+  private sendOnce(collection: CollectionModel, agent: Agent, method: string, path: string, body: string, headers: Record<string, string>): Promise<Answer> {
     return new Promise((resolve, reject) => {
+      let answered = false;
       const req = request(new URL(path, this.options.url), { method, agent, headers: { authorization: collection.auth, ...headers } }, (res) => {
+        answered = true;
         const chunks: Buffer[] = [];
         res.on('data', (chunk: Buffer) => chunks.push(chunk));
         res.on('end', () => resolve({ status: res.statusCode ?? 0, headers: res.headers, body: Buffer.concat(chunks).toString('utf8') }));
         res.on('error', reject);
       });
-      req.on('error', reject);
+      req.on('error', (error: NodeJS.ErrnoException) => {
+        // Which connection failed tells a keep-alive race (a reused idle connection the server
+        // closed just as the request went out) from a refused or dropped new connection.
+        const where = req.reusedSocket ? 'reused keep-alive connection' : agent === this.fresh ? 'new connection' : 'new keep-alive connection';
+        if (req.reusedSocket && error.code === 'ECONNRESET' && !answered) reject(new StaleConnection(`${error.message} (${where})`));
+        else {
+          error.message = `${error.message} (${where})`;
+          reject(error);
+        }
+      });
       const timeout = this.options.requestTimeoutMs ?? 30_000;
       req.setTimeout(timeout, () => req.destroy(new Error(`no answer within ${timeout} ms`)));
       req.end(body);
@@ -389,7 +422,7 @@ export class LoadOracle {
       };
     }
     const ok = Object.values(this.violations).every((n) => n === 0);
-    return { requests: this.requests, phases, violations: { ...this.violations }, skipped: this.skipped, acknowledgedWrites: this.acknowledgedWrites, examples: [...this.examples], ok };
+    return { requests: this.requests, phases, violations: { ...this.violations }, skipped: this.skipped, acknowledgedWrites: this.acknowledgedWrites, keepAliveRetries: this.keepAliveRetries, examples: [...this.examples], ok };
   }
 }
 

@@ -80,6 +80,7 @@ export class HttpFrontend {
   private draining = false;
   private inFlight = 0;
   private idleWaiters: (() => void)[] = [];
+  private readonly sockets = new Set<net.Socket>();
 
   constructor(options: HttpOptions, deps: HttpDependencies) {
     this.options = options;
@@ -89,6 +90,10 @@ export class HttpFrontend {
       requestTimeout: options.requestTimeoutMs,
       keepAliveTimeout: 5_000,
       maxHeaderSize: 32 * 1024,
+    });
+    this.server.on('connection', (socket: net.Socket) => {
+      this.sockets.add(socket);
+      socket.once('close', () => this.sockets.delete(socket));
     });
     this.server.on('request', (request: IncomingMessage, response: ServerResponse) => {
       void this.serve(request, response);
@@ -118,8 +123,10 @@ export class HttpFrontend {
    * Stops accepting, lets in-flight requests finish (up to graceMs), then closes every connection.
    * 'shutdown' closes idle keep-alive connections at once. 'handover' (a restart: another process
    * already accepts on the same socket) leaves them to the client: each next request is answered
-   * with Connection: close, and idle ones end at the keep-alive timeout as they would anyway, so a
-   * restart never closes a connection a client may be sending a request on right now.
+   * with Connection: close, and idle ones are kept open until the client closes them (clients
+   * close at the `Keep-Alive: timeout=5` the server announced, less a margin) or the grace ends. A
+   * server closing an idle connection races a client reusing it (the client's request meets a
+   * reset); during a restart it is the client that closes, so that race cannot happen.
    */
   async drain(graceMs: number, mode: 'shutdown' | 'handover' = 'shutdown'): Promise<void> {
     this.draining = true;
@@ -128,6 +135,10 @@ export class HttpFrontend {
     if (mode === 'handover') {
       // net.Server's close stops accepting without http.Server's closing of idle connections.
       closed = new Promise<void>((resolve) => net.Server.prototype.close.call(this.server, () => resolve()));
+      // Replaces the keep-alive timer node:http armed on each idle connection, and the one it arms
+      // after a request that was already in flight (answered without Connection: close).
+      this.server.keepAliveTimeout = graceMs + 1000;
+      for (const socket of this.sockets) socket.setTimeout(graceMs + 1000);
       idle = closed;
     } else {
       closed = new Promise<void>((resolve) => this.server.close(() => resolve()));
@@ -192,6 +203,8 @@ export class HttpFrontend {
       user = handled.userName;
       status = handled.response.status;
       if (handled.unavailable) this.deps.metrics.unavailable.inc();
+      // A request already in flight when the drain began is told too.
+      if (this.draining) response.setHeader('Connection', 'close');
       const payload = handled.response.body;
       const bytes = payload === undefined ? undefined : typeof payload === 'string' ? Buffer.from(payload, 'utf8') : payload;
       response.writeHead(status, {

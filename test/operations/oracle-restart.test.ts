@@ -117,6 +117,6 @@ void describe('zero-downtime restarts and unexpected releases under checked load
     assert.deepEqual(report.violations, { failedResponses: 0, refusedOrReset: 0, emptyListings: 0, shortListings: 0, wrongAnswers: 0, lostWrites: 0 }, report.examples.join('\n'));
     assert.ok(report.acknowledgedWrites > 0);
     for (const phase of ['before', 'restart', 'unexpected', 'cannot-serve', 'after']) assert.ok((report.phases[phase]?.answered ?? 0) > 0, `answers in phase ${phase}`);
-    process.stderr.write(`oracle: ${JSON.stringify({ objects: manifest.objects, requests: report.requests, acknowledgedWrites: report.acknowledgedWrites, phases: Object.fromEntries(Object.entries(report.phases).map(([k, v]) => [k, { answered: v.answered, share503: v.share503, p50Ms: v.p50Ms, p99Ms: v.p99Ms }])) })}\n`);
+    process.stderr.write(`oracle: ${JSON.stringify({ objects: manifest.objects, requests: report.requests, acknowledgedWrites: report.acknowledgedWrites, keepAliveRetries: report.keepAliveRetries, phases: Object.fromEntries(Object.entries(report.phases).map(([k, v]) => [k, { answered: v.answered, share503: v.share503, p50Ms: v.p50Ms, p99Ms: v.p99Ms }])) })}\n`);
   });
 });
