@@ -4,9 +4,11 @@
 // indexes, change log), and writes a manifest (users, password, collections, sizes, naming) that
 // load-oracle.ts reads to know every collection's true content. Objects are named o<i>.ics/.vcf with
 // UID <user>-<collection>-o<i>@gen.almanac.example, so the oracle needs no list of names.
+import { fork } from 'node:child_process';
 import { mkdirSync, readdirSync, writeFileSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import { performance } from 'node:perf_hooks';
+import { fileURLToPath } from 'node:url';
 import { parseArgs } from 'node:util';
 import pino from 'pino';
 import { hashPassword } from '../src/auth/passwords.ts';
@@ -26,6 +28,8 @@ export interface GenerateOptions {
   readonly contactsPerUser: number;
   readonly seed: number;
   readonly password: string;
+  /** Child processes filling slices of the users side by side (default 1: this process). */
+  readonly jobs?: number;
   readonly log?: (line: string) => void;
 }
 
@@ -78,22 +82,26 @@ async function mkcalendar(dav: DavServer, auth: string, href: string): Promise<v
   if (response.status !== 201) throw new Error(`MKCALENDAR ${href} answered ${response.status}`);
 }
 
-export async function generateDatabase(options: GenerateOptions): Promise<{ manifest: Manifest; seconds: number; objectsPerSecond: number }> {
+interface UsersResult {
+  readonly users: { name: string; collections: ManifestCollection[] }[];
+  readonly objects: number;
+}
+
+/** Fills users [from, to); each user's data comes from its own seeded stream, so a split changes nothing. */
+async function generateUsers(options: GenerateOptions, from: number, to: number): Promise<UsersResult> {
   const log = options.log ?? (() => undefined);
-  mkdirSync(options.dataDir, { recursive: true });
-  if (readdirSync(options.dataDir).length > 0) throw new Error(`${options.dataDir} is not empty; the generator only fills a new data folder`);
   const started = performance.now();
   const store = SqliteStore.open({ dataDir: options.dataDir, release: currentReleaseIdentity(), bulkLoad: true });
   const config: Config = { ...DEFAULTS, data: options.dataDir, logLevel: 'warn' };
   const dav = buildDavServer(store, config, pino({ level: 'warn' }));
-  const random = mulberry32(options.seed);
   // One hash for every account: argon2 is slow on purpose, and these are test accounts.
   const passwordHash = await hashPassword(options.password);
   const users: { name: string; collections: ManifestCollection[] }[] = [];
   let objects = 0;
   let lastReport = performance.now();
   try {
-    for (let u = 0; u < options.users; u++) {
+    for (let u = from; u < to; u++) {
+      const random = mulberry32((options.seed * 1_000_003 + u) >>> 0);
       const name = userName(u);
       await store.createUser({ name, email: `${name}@gen.almanac.example`, displayName: `Generated user ${u}`, passwordHash });
       const auth = `Basic ${Buffer.from(`${name}:${options.password}`).toString('base64')}`;
@@ -119,19 +127,55 @@ export async function generateDatabase(options: GenerateOptions): Promise<{ mani
       if (performance.now() - lastReport > 5000) {
         lastReport = performance.now();
         const seconds = (lastReport - started) / 1000;
-        log(`${u + 1}/${options.users} users, ${objects} objects, ${Math.round(objects / seconds)} objects/s`);
+        log(`${u + 1 - from}/${to - from} users, ${objects} objects, ${Math.round(objects / seconds)} objects/s`);
       }
     }
   } finally {
     await store.close();
   }
-  const manifest: Manifest = { seed: options.seed, password: options.password, users, objects };
-  writeFileSync(join(options.dataDir, MANIFEST_FILE), `${JSON.stringify(manifest)}\n`);
-  const seconds = (performance.now() - started) / 1000;
-  return { manifest, seconds, objectsPerSecond: objects / seconds };
+  return { users, objects };
 }
 
-const USAGE = `usage: node bench/generate-db.ts --data DIR [--users 40] [--calendars 2] [--events 200] [--contacts 100] [--seed 42] [--password generated-secret]
+const SLICE_ENV = 'ALMANAC_GENERATE_SLICE';
+
+/** Runs slices of the users in child processes: the parsing and validation run in parallel. */
+async function generateInJobs(options: GenerateOptions, jobs: number): Promise<UsersResult> {
+  const results = await Promise.all(
+    Array.from({ length: jobs }, (_, job) => {
+      const from = Math.floor((options.users * job) / jobs);
+      const to = Math.floor((options.users * (job + 1)) / jobs);
+      const { log: _log, ...plain } = options;
+      const child = fork(fileURLToPath(import.meta.url), [], { env: { ...process.env, [SLICE_ENV]: JSON.stringify({ options: plain, from, to }) }, stdio: ['ignore', 'inherit', 'inherit', 'ipc'] });
+      return new Promise<UsersResult>((resolvePart, reject) => {
+        child.once('message', (message) => resolvePart(message as UsersResult));
+        child.once('exit', (code) => {
+          if (code !== 0) reject(new Error(`generator job ${job} exited with ${code}`));
+        });
+      });
+    }),
+  );
+  return { users: results.flatMap((r) => r.users), objects: results.reduce((sum, r) => sum + r.objects, 0) };
+}
+
+export async function generateDatabase(options: GenerateOptions): Promise<{ manifest: Manifest; seconds: number; objectsPerSecond: number }> {
+  mkdirSync(options.dataDir, { recursive: true });
+  if (readdirSync(options.dataDir).length > 0) throw new Error(`${options.dataDir} is not empty; the generator only fills a new data folder`);
+  const started = performance.now();
+  const jobs = Math.max(1, Math.min(options.jobs ?? 1, options.users));
+  let result: UsersResult;
+  if (jobs === 1) result = await generateUsers(options, 0, options.users);
+  else {
+    // The schema first, so the jobs do not race to create it.
+    await SqliteStore.open({ dataDir: options.dataDir, release: currentReleaseIdentity(), bulkLoad: true }).close();
+    result = await generateInJobs(options, jobs);
+  }
+  const manifest: Manifest = { seed: options.seed, password: options.password, users: result.users, objects: result.objects };
+  writeFileSync(join(options.dataDir, MANIFEST_FILE), `${JSON.stringify(manifest)}\n`);
+  const seconds = (performance.now() - started) / 1000;
+  return { manifest, seconds, objectsPerSecond: result.objects / seconds };
+}
+
+const USAGE = `usage: node bench/generate-db.ts --data DIR [--users 40] [--calendars 2] [--events 200] [--contacts 100] [--seed 42] [--password generated-secret] [--jobs 1]
   objects = users × (calendars × events + contacts); e.g. --users 2000 --events 200 --contacts 100 gives 1,000,000`;
 
 async function main(): Promise<number> {
@@ -146,6 +190,7 @@ async function main(): Promise<number> {
       contacts: { type: 'string', default: '100' },
       seed: { type: 'string', default: '42' },
       password: { type: 'string', default: 'generated-secret' },
+      jobs: { type: 'string', default: '1' },
       help: { type: 'boolean', default: false },
     },
   });
@@ -166,13 +211,24 @@ async function main(): Promise<number> {
     contactsPerUser: count(values.contacts, 'contacts'),
     seed: count(values.seed, 'seed'),
     password: values.password,
+    jobs: Math.max(1, count(values.jobs, 'jobs')),
     log: (line) => process.stderr.write(`${line}\n`),
   });
   process.stdout.write(`${JSON.stringify({ objects: result.manifest.objects, users: result.manifest.users.length, seconds: Math.round(result.seconds * 10) / 10, objectsPerSecond: Math.round(result.objectsPerSecond) })}\n`);
   return 0;
 }
 
-if (import.meta.url === `file://${process.argv[1] ?? ''}`) {
+const slice = process.env[SLICE_ENV];
+if (slice !== undefined && process.send !== undefined) {
+  const { options, from, to } = JSON.parse(slice) as { options: GenerateOptions; from: number; to: number };
+  void generateUsers({ ...options, log: (line) => process.stderr.write(`job ${from}-${to}: ${line}\n`) }, from, to).then(
+    (result) => process.send?.(result, () => process.exit(0)),
+    (error: unknown) => {
+      process.stderr.write(`generator job failed: ${error instanceof Error ? error.message : String(error)}\n`);
+      process.exit(1);
+    },
+  );
+} else if (import.meta.url === `file://${process.argv[1] ?? ''}`) {
   void main().then(
     (code) => {
       process.exitCode = code;
