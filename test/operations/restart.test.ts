@@ -4,8 +4,9 @@
 // No connection may be refused or reset and every answer must be right. (A new worker that cannot
 // serve: unexpected-release.test.ts.)
 import assert from 'node:assert/strict';
-import { readFileSync } from 'node:fs';
+import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { Agent, request } from 'node:http';
+import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import { runCli, startServerProcess, type ServerProcess } from '../support/server-process.ts';
@@ -123,5 +124,16 @@ void describe('restart without downtime', () => {
     assert.ok(afterRestart > 0, 'requests were answered after the restart too');
     const final = await send(server.url, new Agent(), 'PROPFIND', CALENDAR, LISTING, { depth: '1', 'content-type': 'application/xml' });
     assert.deepEqual(members(final.body), [...expected].sort(), 'every acknowledged PUT is there');
+  });
+
+  void it('says so when no server runs on the folder', async () => {
+    const empty = mkdtempSync(join(tmpdir(), 'almanac-restart-'));
+    try {
+      const result = await runCli(['restart', '--data', empty]);
+      assert.equal(result.code, 1);
+      assert.match(result.stderr, /^almanac: no Almanac server is running on /u);
+    } finally {
+      rmSync(empty, { recursive: true, force: true });
+    }
   });
 });
