@@ -16,13 +16,24 @@ interface RestartOptions extends StoreOptions {
 
 const POLL_MS = 100;
 
+function isAlive(pid: number): boolean {
+  try {
+    process.kill(pid, 0);
+    return true;
+  } catch (error) {
+    return (error as NodeJS.ErrnoException).code === 'EPERM';
+  }
+}
+
 export async function restart(options: RestartOptions, io: CliIo): Promise<number> {
   const config = storeConfig(options, io);
   const timeoutSeconds = Number(options.timeoutSeconds ?? '300');
   if (!Number.isFinite(timeoutSeconds) || timeoutSeconds <= 0) throw new CliError(ExitCode.usage, '--timeout-seconds must be a positive number');
-  const pid = serverUsing(config.data);
-  if (pid === undefined) throw new CliError(ExitCode.failure, `no Almanac server is running on ${config.data}`);
   const before = readStatus(config.data);
+  // SQLite: the pid file names the server. PostgreSQL claims no folder; its supervisor's status file
+  // in --data names it (give each node on one machine its own --data).
+  const pid = serverUsing(config.data) ?? (before !== undefined && isAlive(before.pid) ? before.pid : undefined);
+  if (pid === undefined) throw new CliError(ExitCode.failure, `no Almanac server is running on ${config.data}`);
   if (before?.pid !== pid) {
     throw new CliError(ExitCode.failure, `the server on ${config.data} (pid ${pid}) runs without a supervisor (--single-process), so it cannot restart without downtime`);
   }

@@ -42,6 +42,7 @@ export function readStatus(dataDir: string): SupervisorStatus | undefined {
   }
 }
 
-export function removeStatus(dataDir: string): void {
-  rmSync(statusFile(dataDir), { force: true });
+/** Removes the file if it is still this supervisor's. */
+export function removeStatus(dataDir: string, pid: number): void {
+  if (readStatus(dataDir)?.pid === pid) rmSync(statusFile(dataDir), { force: true });
 }

@@ -6,10 +6,11 @@
 // accepting, finish its requests and exit. The socket stays open throughout, so no connection
 // waiting in its queue is ever refused or dropped. A new worker that cannot serve (an unexpected
 // release on a schema too old for it) exits before it is ready and the old one keeps serving.
-// Must not import the store, HTTP or DAV layers (data-dir only).
+// Must not import the HTTP or DAV layers, nor open a store.
 import cluster, { type Worker } from 'node:cluster';
 import type { Logger } from 'pino';
 import type { Config } from '../config/config.ts';
+import { isPostgresUrl } from '../store/open.ts';
 import { claimDataDir } from '../store/sqlite/data-dir.ts';
 import { ExitCode } from './exit-codes.ts';
 import type { CliIo } from './io.ts';
@@ -66,7 +67,8 @@ export class Supervisor {
 
   /** Runs until SIGTERM/SIGINT has stopped every worker; resolves to the exit code. */
   async run(): Promise<number> {
-    const releaseDir = claimDataDir(this.config.data);
+    // A SQLite folder belongs to one server (its workers included); a PostgreSQL database is shared.
+    const releaseDir = isPostgresUrl(this.config.database) ? () => undefined : claimDataDir(this.config.data);
     const first = this.startWorker();
     let settle: (code: number) => void = () => undefined;
     const done = new Promise<number>((resolve) => (settle = resolve));
@@ -99,7 +101,7 @@ export class Supervisor {
       process.off('SIGTERM', onStop);
       process.off('SIGINT', onStop);
       process.off('SIGHUP', onHangUp);
-      removeStatus(this.config.data);
+      removeStatus(this.config.data, process.pid);
       releaseDir();
     }
   }

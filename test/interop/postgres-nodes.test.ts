@@ -123,7 +123,7 @@ void describe('almanac on PostgreSQL, one and several nodes', { skip: skipWithou
     const status = await runCli(['release', 'status', '--json', '--database', url]);
     assert.equal(status.code, 0, status.stderr);
     const parsed = JSON.parse(status.stdout) as { nodes: { pid: number }[] };
-    assert.deepEqual(parsed.nodes.map((n) => n.pid).sort(), nodes.map((n) => n.child.pid).sort());
+    assert.deepEqual(parsed.nodes.map((n) => n.pid).sort(), nodes.map((n) => n.servingPid()).sort());
   });
 
   void it('answers 503 with Retry-After while PostgreSQL is down, says why on /readyz, and recovers without a restart', async () => {

@@ -5,6 +5,7 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { readStatus } from '../../src/cli/supervisor-status.ts';
 import { testDatabaseUrl } from './test-store.ts';
 
 const ENTRY = fileURLToPath(new URL('./cli-entry.ts', import.meta.url));
@@ -17,6 +18,8 @@ export interface ServerProcess {
   /** The PostgreSQL URL when the server runs on PostgreSQL. */
   readonly database: string | undefined;
   readonly child: ChildProcess;
+  /** The pid of the process serving requests: the supervisor's current worker (`serve` runs a supervisor). */
+  servingPid(): number | undefined;
   /** Everything the server (supervisor and workers) wrote to stderr so far. */
   stderr(): string;
   /** Sends SIGTERM and resolves with the exit code once the process has drained and exited. */
@@ -80,6 +83,7 @@ export async function startServerProcess(
     database,
     child,
     stderr: () => stderr,
+    servingPid: () => readStatus(dataDir)?.workerPid ?? child.pid,
     stop: () =>
       new Promise((resolve) => {
         if (child.exitCode !== null) {
