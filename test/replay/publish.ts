@@ -5,14 +5,16 @@ import { mkdirSync, writeFileSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 import { postgresMissing, TestPostgres } from '../support/postgres.ts';
 import { renderCompatibility, runAll, type ClientRun } from './compatibility.ts';
+import { prepareMigrationInProgress } from './migration-state.ts';
 
 const target = fileURLToPath(new URL('../../docs/compatibility.md', import.meta.url));
 const sqlite = await runAll();
+const migrating = await runAll(undefined, () => Promise.resolve({ prepare: prepareMigrationInProgress }));
 let postgres: ClientRun[] | undefined;
 if (postgresMissing() === undefined) {
   const cluster = await TestPostgres.start();
   try {
-    postgres = await runAll(undefined, () => cluster.createDatabase('replay'));
+    postgres = await runAll(undefined, async () => ({ database: await cluster.createDatabase('replay') }));
   } finally {
     await cluster.stop();
   }
@@ -20,10 +22,10 @@ if (postgresMissing() === undefined) {
   console.log('PostgreSQL is not installed: the page shows SQLite only');
 }
 mkdirSync(fileURLToPath(new URL('../../docs/', import.meta.url)), { recursive: true });
-writeFileSync(target, renderCompatibility({ sqlite, postgres }, new Date()));
+writeFileSync(target, renderCompatibility({ sqlite, postgres, migrating }, new Date()));
 
 let failing = 0;
-for (const [store, runs] of [['SQLite', sqlite], ['PostgreSQL', postgres ?? []]] as const) {
+for (const [store, runs] of [['SQLite', sqlite], ['PostgreSQL', postgres ?? []], ['SQLite mid-migration', migrating]] as const) {
   for (const run of runs) {
     const failed = run.results.filter((r) => !r.ok && r.step.gap === undefined);
     failing += failed.length;
