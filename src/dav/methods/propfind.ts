@@ -9,7 +9,8 @@ import { header, xmlResponse, type DavResponse } from '../request.ts';
 import type { Resource } from '../resource.ts';
 import { evaluateProperties, type PropRequest } from '../properties/evaluate.ts';
 import { dav } from '../xml/names.ts';
-import { writeMultistatus, type MultistatusResponse } from '../xml/multistatus.ts';
+import { MultistatusBuilder, type MultistatusResponse } from '../xml/multistatus.ts';
+import { LARGE_ANSWERS, SLICE, yieldToEventLoop } from '../pacing.ts';
 import { parseXml } from '../xml/parse.ts';
 import { childElements, findChild, type XmlElement } from '../xml/tree.ts';
 
@@ -51,12 +52,25 @@ export async function propfind(context: RequestContext, resource: Resource | nul
   const body = context.request.body;
   const request: PropRequest = body.byteLength === 0 || isBlank(body) ? { kind: 'allprop', include: [] } : parsePropRequest(parseXml(body));
   const minimal = wantsMinimal(context);
-  const targets: Resource[] = [resource];
-  if (depth === '1') targets.push(...(await listMembers(context, resource)));
-  // Invariant 1: the whole answer is built before the status line is sent.
-  const responses: MultistatusResponse[] = [];
-  for (const target of targets) responses.push(await responseFor(context, target, request, minimal));
-  return xmlResponse(207, writeMultistatus(responses), minimal ? { 'Preference-Applied': 'return=minimal' } : {});
+  const headers: Record<string, string> = minimal ? { 'Preference-Applied': 'return=minimal' } : {};
+  const answer = new MultistatusBuilder();
+  answer.add(await responseFor(context, resource, request, minimal));
+  if (depth === '0') return xmlResponse(207, answer.finish(), headers);
+  if (resource.kind !== 'collection' || resource.collection.objectCount + resource.collection.childCount <= SLICE) {
+    for (const member of await listMembers(context, resource)) answer.add(await responseFor(context, member, request, minimal));
+    return xmlResponse(207, answer.finish(), headers);
+  }
+  // A large collection: its members are read in one snapshot (listMembers) and evaluated in slices,
+  // serving other requests in between. Invariant 1 holds: the whole answer is built before the
+  // status line is sent.
+  return LARGE_ANSWERS.run(async () => {
+    const members = await listMembers(context, resource);
+    for (let i = 0; i < members.length; i++) {
+      if (i > 0 && i % SLICE === 0) await yieldToEventLoop();
+      answer.add(await responseFor(context, members[i] as Resource, request, minimal));
+    }
+    return xmlResponse(207, answer.finish(), headers);
+  });
 }
 
 function isBlank(body: Uint8Array): boolean {
