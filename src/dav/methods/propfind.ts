@@ -2,10 +2,10 @@
 // DAV:propfind-finite-depth (§9.1.1). `Prefer: return=minimal` (RFC 7240 §4.2, and the older
 // `return-minimal` and `Brief: t` spellings Apple clients send) drops the 404 propstats.
 import { DavError } from '../errors.ts';
-import { listMembers } from '../members.ts';
+import { listMembers, memberResources } from '../members.ts';
 import type { RequestContext } from '../plugin.ts';
 import { encodePath } from '../paths.ts';
-import { header, xmlResponse, type DavResponse } from '../request.ts';
+import { header, XML_CONTENT_TYPE, xmlResponse, type DavResponse } from '../request.ts';
 import type { Resource } from '../resource.ts';
 import { evaluateProperties, type PropRequest } from '../properties/evaluate.ts';
 import { dav } from '../xml/names.ts';
@@ -63,13 +63,18 @@ export async function propfind(context: RequestContext, resource: Resource | nul
   // A large collection: its members are read in one snapshot (listMembers) and evaluated in slices,
   // serving other requests in between. Invariant 1 holds: the whole answer is built before the
   // status line is sent.
+  const collection = resource.collection;
   return LARGE_ANSWERS.run(async () => {
-    const members = await listMembers(context, resource);
-    for (let i = 0; i < members.length; i++) {
-      if (i > 0 && i % SLICE === 0) await yieldToEventLoop();
-      answer.add(await responseFor(context, members[i] as Resource, request, minimal));
+    let written = 0;
+    for (const member of memberResources(collection, await context.store.listMembers(collection.id))) {
+      if (++written % SLICE === 0) {
+        // What is written so far leaves the JS heap as UTF-8 bytes before the loop yields.
+        answer.flush();
+        await yieldToEventLoop();
+      }
+      answer.add(await responseFor(context, member, request, minimal));
     }
-    return xmlResponse(207, answer.finish(), headers);
+    return { status: 207, headers: { 'Content-Type': XML_CONTENT_TYPE, ...headers }, body: answer.finishBytes() };
   });
 }
 

@@ -60,7 +60,7 @@ export interface MultistatusOptions {
 /**
  * Builds one 207 body response by response, so a listing can be written as its members are
  * evaluated (and the event loop served in between) instead of first collecting every response.
- * Nothing is sent until `finish()` returns the whole document.
+ * Nothing is sent until `finish()` (or `finishBytes()`) returns the whole document.
  */
 export class MultistatusBuilder {
   readonly #writer = new XmlWriter();
@@ -68,6 +68,8 @@ export class MultistatusBuilder {
   readonly #rootName: string;
   // The status elements of a document repeat thousands of times; each is rendered once.
   readonly #statuses = new Map<number, string>();
+  // Parts already encoded (see flush), in document order after the root's start tag.
+  readonly #encoded: Buffer[] = [];
   #finished = false;
 
   constructor() {
@@ -85,7 +87,27 @@ export class MultistatusBuilder {
     writeResponse(this.#writer, this.#d, response, this.#statuses);
   }
 
+  /** Moves the responses added so far out of the JS heap, as UTF-8 bytes. */
+  flush(): void {
+    const text = this.#writer.takeAfterSlot();
+    if (text !== '') this.#encoded.push(Buffer.from(text, 'utf8'));
+  }
+
+  /** The whole document as UTF-8 bytes, for answers built with `flush()`. */
+  finishBytes(options?: MultistatusOptions): Buffer {
+    this.flush();
+    this.#close(options);
+    const { head, tail } = this.#writer.finishAroundSlot();
+    return Buffer.concat([Buffer.from(head, 'utf8'), ...this.#encoded, Buffer.from(tail, 'utf8')]);
+  }
+
   finish(options?: MultistatusOptions): string {
+    if (this.#encoded.length > 0) throw new Error('a flushed multistatus is finished with finishBytes()');
+    this.#close(options);
+    return this.#writer.finish();
+  }
+
+  #close(options: MultistatusOptions | undefined): void {
     if (this.#finished) throw new Error('multistatus already finished');
     this.#finished = true;
     const writer = this.#writer;
@@ -96,7 +118,6 @@ export class MultistatusBuilder {
       writer.raw(`<${d}:sync-token>${escapeText(options.syncToken)}</${d}:sync-token>`);
     }
     writer.raw(`</${this.#rootName}>`);
-    return writer.finish();
   }
 }
 
