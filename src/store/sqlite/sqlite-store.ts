@@ -521,10 +521,21 @@ export class SqliteStore implements Store, ReleaseStore {
       const live = changes.filter((c) => !c.deleted).map((c) => c.member);
       const objects = new Map<string, ObjectRecord>();
       const collections = new Map<string, CollectionRecord>();
+      // When the page names a good share of the collection (an initial sync names all of it), one
+      // pass over the collection's objects costs less than looking each name up.
+      const scan = live.length * 4 >= collection.object_count;
+      if (scan && live.length > 0) {
+        const wanted = new Set(live);
+        for (const row of this.reads.members.all(collectionId)) {
+          if (wanted.has(row.name)) objects.set(row.name, row);
+        }
+      }
       for (let i = 0; i < live.length; i += 500) {
         const chunk = live.slice(i, i + 500);
-        for (const row of this.q.all(this.k.selectFrom('objects').select(OBJECT_RECORD_COLUMNS).where('collection_id', '=', collectionId).where('name', 'in', chunk))) {
-          objects.set(row.name, row);
+        if (!scan) {
+          for (const row of this.q.all(this.k.selectFrom('objects').select(OBJECT_RECORD_COLUMNS).where('collection_id', '=', collectionId).where('name', 'in', chunk))) {
+            objects.set(row.name, row);
+          }
         }
         // Only homes have child collections; a calendar or address book needs no such lookup.
         if (collection.child_count > 0) {
