@@ -23,6 +23,15 @@ async function main(): Promise<void> {
     if (message === 'stop') stop();
   });
   process.on('disconnect', stop);
+  // BENCH_MEMORY_LOG_MS: the server's memory (RSS, V8 heap, off-heap buffers) on stderr at that interval.
+  const memoryLogMs = Number(process.env.BENCH_MEMORY_LOG_MS ?? 0);
+  if (memoryLogMs > 0) {
+    const mb = (bytes: number): string => (bytes / 1048576).toFixed(0);
+    setInterval(() => {
+      const m = process.memoryUsage();
+      process.stderr.write(`[memory] rss ${mb(m.rss)} heapUsed ${mb(m.heapUsed)} heapTotal ${mb(m.heapTotal)} external ${mb(m.external)} arrayBuffers ${mb(m.arrayBuffers)} MB\n`);
+    }, memoryLogMs).unref();
+  }
   process.send({ url: server.url });
 }
 

@@ -54,6 +54,8 @@ export interface SuiteTarget extends LoadTarget {
   readonly bulkWrite?: (collection: string, items: readonly { readonly name: string; readonly body: string }[]) => Promise<void>;
   /** Resident memory of the server process in bytes, when known. */
   readonly rssBytes?: () => number | undefined;
+  /** CPU seconds the server process has used so far (see processCpuSeconds). */
+  readonly cpuSeconds?: () => number | undefined;
 }
 
 export interface SuiteOptions {
@@ -97,6 +99,8 @@ export interface ResultLine {
   /** Size of one answer in bytes (of the probe or first answer). */
   readonly responseBytes?: number;
   readonly rssMb?: number;
+  /** Server CPU time per answered request over the scenario (ms), when the server's process is known. */
+  readonly serverCpuMsPerOp?: number;
   /** Phone workload: how many users the rounds are spread over. */
   readonly users?: number;
   /** Set when a setup step or check failed and the scenario could not run. */
@@ -280,9 +284,13 @@ async function measure(
     }
   }
   context.log(`[${target.name} ${size}] ${name}: concurrency ${effective.concurrency}, at most ${effective.maxSeconds} s and ${effective.maxRequests} requests`);
+  const cpuBefore = target.cpuSeconds?.();
   const result = await runLoad(target, { ...effective, next, signal, onError, requestTimeoutMs: options.requestTimeoutMs });
+  const cpuAfter = target.cpuSeconds?.();
   if (signal.aborted) throw new BenchFailure('interrupted');
-  context.emit(resultLine(context, name, size, effective.concurrency, result, { ...extra, ...(responseBytes === undefined ? {} : { responseBytes }) }));
+  const answered = result.ops + result.errors;
+  const cpu = cpuBefore === undefined || cpuAfter === undefined || answered === 0 ? {} : { serverCpuMsPerOp: round(((cpuAfter - cpuBefore) * 1000) / answered, 2) };
+  context.emit(resultLine(context, name, size, effective.concurrency, result, { ...extra, ...cpu, ...(responseBytes === undefined ? {} : { responseBytes }) }));
   return result;
 }
 

@@ -27,6 +27,23 @@ export function processRss(pid: number | undefined): number | undefined {
   }
 }
 
+/**
+ * CPU time (user + system, seconds) a process has used, from /proc/<pid>/stat (Linux, 100 ticks per
+ * second as the kernel reports to user space). With it a scenario's server cost per request can be
+ * compared across runs on a busy machine, where wall-clock throughput cannot.
+ */
+export function processCpuSeconds(pid: number | undefined): number | undefined {
+  if (pid === undefined) return undefined;
+  try {
+    const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
+    // Fields after the parenthesised command name (which may contain spaces): utime is field 14, stime 15.
+    const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
+    return (Number(fields[11]) + Number(fields[12])) / 100;
+  } catch {
+    return undefined;
+  }
+}
+
 /** The phone users' names: phone-00, phone-01, … */
 export function phoneUserName(index: number): string {
   return `phone-${String(index).padStart(2, '0')}`;
@@ -125,6 +142,7 @@ export async function startAlmanacTarget(options: AlmanacTargetOptions): Promise
     },
     // In-process, this is the benchmark's own process too (server and load generator together).
     rssBytes: () => processRss(pid),
+    cpuSeconds: () => processCpuSeconds(pid),
     stop: async () => {
       try {
         await server.stop();

@@ -16,10 +16,14 @@ import { el, findChild, type XmlElement } from '../dav/xml/tree.ts';
 import type { CollectionRecord, ObjectWithBody } from '../store/types.ts';
 import { renderAddressData, type AddressDataRequest } from '../vcard/address-data.ts';
 import { indexPrefilter, indexSatisfies, matchesCardFilter } from '../vcard/filter.ts';
-import { parseCard, type CardIndex } from '../vcard/validate.ts';
+import { parseCard } from '../vcard/validate.ts';
+import { CardIndexCache } from './index-cache.ts';
 import { parseAddressDataRequest, parseCardFilter, parseLimit } from './query-xml.ts';
 
 const ADDRESS_DATA = carddav('address-data');
+
+/** Parsed search indexes kept between queries, per process (see index-cache.ts). */
+const INDEXES = new CardIndexCache(20_000);
 
 interface CardReportRequest {
   readonly props: PropRequest;
@@ -63,7 +67,7 @@ async function addressbookQuery(context: RequestContext, resource: Resource, bod
     candidates = await context.store.queryObjects(book.id, {});
   } else {
     const index = await context.store.listSearchIndex(book.id);
-    const names = index.filter((row) => row.searchIndex !== null && indexSatisfies(JSON.parse(row.searchIndex) as CardIndex, prefilter)).map((row) => row.name);
+    const names = INDEXES.cards(book.id, index).filter((card) => indexSatisfies(card.index, prefilter, card.folded)).map((card) => card.name);
     candidates = await context.store.getObjectsWithBodies(book.id, names);
     decided = prefilter.exact;
   }

@@ -30,7 +30,8 @@ function unicodeCasemap(value: string): string {
   return value.normalize('NFKD').toUpperCase().normalize('NFKD');
 }
 
-function fold(value: string, collation: Collation): string {
+/** `value` in the form its collation compares; a caller matching the same value often may keep it. */
+export function fold(value: string, collation: Collation): string {
   switch (collation) {
     // RFC 4790 §9.3: byte-for-byte. JS strings hold the UTF-16 code units of the decoded text; for
     // well-formed text, equality and substring tests on them agree with the same tests on UTF-8 octets
@@ -44,13 +45,16 @@ function fold(value: string, collation: Collation): string {
   }
 }
 
-/**
- * RFC 4791 §9.7.5 / RFC 6352 §10.5.4: whether `value` matches `match.text` under its collation and
- * match type; `negate` ("negate-condition") inverts the result.
- */
-export function textMatches(value: string, match: TextMatch): boolean {
-  const haystack = fold(value, match.collation);
-  const needle = fold(match.text, match.collation);
+// A filter is tested against every candidate: its own text is folded once.
+const foldedNeedles = new WeakMap<TextMatch, string>();
+
+/** textMatches for a value already folded (with `fold`) under `match.collation`. */
+export function foldedTextMatches(haystack: string, match: TextMatch): boolean {
+  let needle = foldedNeedles.get(match);
+  if (needle === undefined) {
+    needle = fold(match.text, match.collation);
+    foldedNeedles.set(match, needle);
+  }
   let found: boolean;
   switch (match.matchType) {
     case 'equals':
@@ -67,4 +71,12 @@ export function textMatches(value: string, match: TextMatch): boolean {
       break;
   }
   return match.negate ? !found : found;
+}
+
+/**
+ * RFC 4791 §9.7.5 / RFC 6352 §10.5.4: whether `value` matches `match.text` under its collation and
+ * match type; `negate` ("negate-condition") inverts the result.
+ */
+export function textMatches(value: string, match: TextMatch): boolean {
+  return foldedTextMatches(fold(value, match.collation), match);
 }

@@ -7,10 +7,11 @@ import { parsePropRequest, wantsMinimal } from '../dav/methods/propfind.ts';
 import { encodePath } from '../dav/paths.ts';
 import type { ReportDefinition, RequestContext } from '../dav/plugin.ts';
 import { evaluateProperties, type PropRequest } from '../dav/properties/evaluate.ts';
-import { xmlResponse, type DavResponse } from '../dav/request.ts';
+import { XML_CONTENT_TYPE, type DavResponse } from '../dav/request.ts';
 import type { Resource } from '../dav/resource.ts';
 import { dav } from '../dav/xml/names.ts';
-import { writeMultistatus, type MultistatusResponse } from '../dav/xml/multistatus.ts';
+import { LARGE_ANSWERS, SLICE, yieldToEventLoop } from '../dav/pacing.ts';
+import { MultistatusBuilder } from '../dav/xml/multistatus.ts';
 import { el, findChild, textContent, type XmlElement } from '../dav/xml/tree.ts';
 import type { CollectionRecord } from '../store/types.ts';
 import { formatSyncToken, parseSyncToken } from './token.ts';
@@ -75,18 +76,33 @@ async function syncCollection(context: RequestContext, resource: Resource, body:
     throw new DavError(403, 'sync-level infinite is not supported on a home; sync each collection.', dav('sync-traversal-supported'));
   }
   const after = await startingPoint(context, collection, request.token);
+  // A full listing of a large collection is paced like PROPFIND Depth 1 (see pacing.ts).
+  const large = after === 0 && collection.objectCount + collection.childCount > SLICE;
+  return large ? LARGE_ANSWERS.run(() => answer(context, collection, request, after)) : answer(context, collection, request, after);
+}
+
+async function answer(context: RequestContext, collection: CollectionRecord, request: SyncRequest, after: number): Promise<DavResponse> {
   const pageSize = request.limit === null ? null : Math.min(request.limit, MAX_PAGE);
   const page = await context.store.syncChanges(collection.id, after, pageSize);
   if (after !== 0 && after < page.horizon) throw invalidToken('The sync-token is older than the kept change history; a full sync is needed.');
 
   const minimal = wantsMinimal(context);
-  const responses: MultistatusResponse[] = [];
+  const home = HOMES.has(collection.kind);
+  const out = new MultistatusBuilder();
+  // The page was read in one snapshot; it is written in slices, the event loop served in between,
+  // and sent only once complete.
+  let written = 0;
   for (const change of page.changes) {
+    if (++written % SLICE === 0) {
+      // What is written so far leaves the JS heap as UTF-8 bytes before the loop yields.
+      out.flush();
+      await yieldToEventLoop();
+    }
     const path = `${collection.path}${change.member}`;
     if (change.deleted) {
       // An initial sync lists what exists; removals only matter to a client that had them.
       // A home's members are collections, whose hrefs end in '/'.
-      if (after !== 0) responses.push({ href: encodePath(HOMES.has(collection.kind) ? `${path}/` : path), status: 404 });
+      if (after !== 0) out.add({ href: encodePath(home ? `${path}/` : path), status: 404 });
       continue;
     }
     const object = page.objects.get(change.member);
@@ -96,16 +112,16 @@ async function syncCollection(context: RequestContext, resource: Resource, body:
         ? { kind: 'object', path, collection, object }
         : { kind: 'collection', path: child?.path ?? `${path}/`, collection: child ?? collection };
     const propstats = await evaluateProperties(context, member, request.props, minimal);
-    responses.push({ href: encodePath(member.path), propstats: propstats.length > 0 ? propstats : [{ status: 200, props: [] }] });
+    out.add({ href: encodePath(member.path), propstats: propstats.length > 0 ? propstats : [{ status: 200, props: [] }] });
   }
   const last = page.changes[page.changes.length - 1];
   const position = page.truncated && last !== undefined ? last.seq : page.currentSeq;
   if (page.truncated) {
     // RFC 6578 §3.6: a truncated answer says so with 507 on the request-URI; the token continues it.
-    responses.push({ href: encodePath(collection.path), status: 507, error: el(dav('number-of-matches-within-limits')) });
+    out.add({ href: encodePath(collection.path), status: 507, error: el(dav('number-of-matches-within-limits')) });
   }
   const token = formatSyncToken({ epoch: await context.store.epoch(), collectionId: collection.id, seq: position });
-  return xmlResponse(207, writeMultistatus(responses, { syncToken: token }));
+  return { status: 207, headers: { 'Content-Type': XML_CONTENT_TYPE }, body: out.finishBytes({ syncToken: token }) };
 }
 
 export const SYNC_COLLECTION_REPORT: ReportDefinition = { name: dav('sync-collection'), appliesTo: isSyncable, handle: syncCollection };

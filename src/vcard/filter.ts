@@ -15,8 +15,8 @@
 //   values does; negate-condition then means "none of the values does". VALUE cannot be filtered on
 //   (ical.js turns it into the value type) and counts as not defined.
 import type ICAL from 'ical.js';
-import { textMatches } from '../ical/text-match.ts';
-import type { TextMatch } from '../ical/types.ts';
+import { foldedTextMatches, textMatches } from '../ical/text-match.ts';
+import type { Collation, TextMatch } from '../ical/types.ts';
 import { jProps, paramValues, propGroup, propName, propertyText } from './jcard.ts';
 import type { JProp } from './jcard.ts';
 import type { CardIndex } from './validate.ts';
@@ -157,18 +157,26 @@ export function indexPrefilter(filter: CardFilter): IndexPrefilter | null {
   };
 }
 
-function conditionHolds(index: CardIndex, condition: IndexCondition): boolean {
+/** A field's values folded under a collation (see `fold` in text-match.ts), as a cache may keep them. */
+export type FoldedField = (field: keyof CardIndex, collation: Collation) => readonly string[];
+
+function conditionHolds(index: CardIndex, condition: IndexCondition, folded: FoldedField | undefined): boolean {
   const values = index[condition.field];
   if (condition.isNotDefined) return values.length === 0;
   if (condition.textMatches.length === 0) return values.length > 0;
-  return values.some((value) => (condition.test === 'allof'
-    ? condition.textMatches.every((m) => textMatches(value, m))
-    : condition.textMatches.some((m) => textMatches(value, m))));
+  const test = (m: TextMatch, i: number): boolean =>
+    folded === undefined ? textMatches(values[i] as string, m) : foldedTextMatches(folded(condition.field, m.collation)[i] as string, m);
+  return values.some((_value, i) => (condition.test === 'allof'
+    ? condition.textMatches.every((m) => test(m, i))
+    : condition.textMatches.some((m) => test(m, i))));
 }
 
-/** Whether a card's index passes the prefilter; false means the card cannot match the filter. */
-export function indexSatisfies(index: CardIndex, prefilter: IndexPrefilter): boolean {
+/**
+ * Whether a card's index passes the prefilter; false means the card cannot match the filter.
+ * `folded`, when given, supplies the index's values already folded, saving the fold per query.
+ */
+export function indexSatisfies(index: CardIndex, prefilter: IndexPrefilter, folded?: FoldedField): boolean {
   return prefilter.test === 'allof'
-    ? prefilter.conditions.every((c) => conditionHolds(index, c))
-    : prefilter.conditions.some((c) => conditionHolds(index, c));
+    ? prefilter.conditions.every((c) => conditionHolds(index, c, folded))
+    : prefilter.conditions.some((c) => conditionHolds(index, c, folded));
 }

@@ -285,3 +285,41 @@ void describe('addressbook-query over 2,000 cards', () => {
     assert.deepEqual(responses.filter((r) => r.href === BIG).map((r) => [r.status, r.errors]), [['HTTP/1.1 507 Insufficient Storage', [dav('number-of-matches-within-limits')]]]);
   });
 });
+
+void describe('addressbook-query after cards change (the parsed index is reused between queries)', () => {
+  let h: Harness;
+  before(async () => {
+    h = await Harness.start(['alice']);
+    for (const [name, body] of Object.entries(CARDS)) {
+      assert.equal((await h.send('PUT', `${BOOK}${name}`, { headers: TEXT_VCARD, body })).status, 201, name);
+    }
+  });
+  after(async () => h.close());
+
+  const q = async (filter: string): Promise<string[]> => {
+    const result = await report(h, BOOK, queryBody(filter));
+    assert.equal(result.status, 207, result.text);
+    return result.hrefs.map((href) => href.slice(BOOK.length)).sort();
+  };
+
+  void it('sees an edited name, a new card and a deleted card in the very next query', async () => {
+    const doe = propFilter('FN', textMatch('doe'));
+    assert.deepEqual(await q(doe), ['group.vcf', 'jane.vcf', 'john.vcf']);
+    assert.deepEqual(await q(doe), ['group.vcf', 'jane.vcf', 'john.vcf']);
+    const renamed = vcard('3.0', 'UID:jane', 'FN:Jane Roe', 'N:Roe;Jane;;;', 'TEL;TYPE=WORK:+1 555 0199');
+    assert.equal((await h.send('PUT', `${BOOK}jane.vcf`, { headers: TEXT_VCARD, body: renamed })).status, 204);
+    assert.deepEqual(await q(doe), ['group.vcf', 'john.vcf']);
+    assert.deepEqual(await q(propFilter('FN', textMatch('roe'))), ['jane.vcf']);
+    const added = vcard('4.0', 'UID:urn:uuid:dora', 'FN:Dora Doe', 'N:Doe;Dora;;;');
+    assert.equal((await h.send('PUT', `${BOOK}dora.vcf`, { headers: TEXT_VCARD, body: added })).status, 201);
+    assert.equal((await h.send('DELETE', `${BOOK}john.vcf`)).status, 204);
+    assert.deepEqual(await q(doe), ['dora.vcf', 'group.vcf']);
+  });
+
+  void it('answers each collation from its own folding of the same cached card', async () => {
+    assert.deepEqual(await q(propFilter('FN', textMatch('ZOË', 'collation="i;unicode-casemap"'))), ['zoe.vcf']);
+    assert.deepEqual(await q(propFilter('FN', textMatch('ZOË', 'collation="i;ascii-casemap"'))), []);
+    assert.deepEqual(await q(propFilter('FN', textMatch('Zoë', 'collation="i;octet"'))), ['zoe.vcf']);
+    assert.deepEqual(await q(propFilter('FN', textMatch('zoë', 'collation="i;octet"'))), []);
+  });
+});

@@ -3,7 +3,8 @@ import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
 import { caldav, carddav, dav } from '../../src/dav/xml/names.ts';
 import { textContent } from '../../src/dav/xml/tree.ts';
-import { Harness, parseMultistatus, propfindBody } from '../support/harness.ts';
+import { hashPassword } from '../../src/auth/passwords.ts';
+import { Harness, parseMultistatus, PASSWORD, propfindBody } from '../support/harness.ts';
 
 void describe('discovery', () => {
   let h: Harness;
@@ -21,6 +22,23 @@ void describe('discovery', () => {
   void it('rejects a wrong password with 401', async () => {
     const response = await h.send('PROPFIND', '/', { as: { user: 'alice', password: 'nope' }, headers: { depth: '0' } });
     assert.equal(response.status, 401);
+  });
+
+  void it('stops accepting a password the moment it is changed in the store, though it was cached', async () => {
+    const harness = await Harness.start(['carol']);
+    try {
+      const probe = (password: string): Promise<number> =>
+        harness.send('PROPFIND', '/', { as: { user: 'carol', password }, headers: { depth: '0' } }).then((r) => r.status);
+      assert.equal(await probe(PASSWORD), 207);
+      assert.equal(await probe(PASSWORD), 207);
+      // What `almanac passwd` does from another process: a new hash and a new credentials version.
+      assert.equal(await harness.store.setPasswordHash('carol', await hashPassword('new secret')), true);
+      assert.equal(await probe(PASSWORD), 401);
+      assert.equal(await probe('new secret'), 207);
+      assert.equal(await probe(PASSWORD), 401);
+    } finally {
+      await harness.close();
+    }
   });
 
   void it('answers current-user-principal on the root', async () => {

@@ -2,14 +2,15 @@
 // DAV:propfind-finite-depth (§9.1.1). `Prefer: return=minimal` (RFC 7240 §4.2, and the older
 // `return-minimal` and `Brief: t` spellings Apple clients send) drops the 404 propstats.
 import { DavError } from '../errors.ts';
-import { listMembers } from '../members.ts';
+import { listMembers, memberResources } from '../members.ts';
 import type { RequestContext } from '../plugin.ts';
 import { encodePath } from '../paths.ts';
-import { header, xmlResponse, type DavResponse } from '../request.ts';
+import { header, XML_CONTENT_TYPE, xmlResponse, type DavResponse } from '../request.ts';
 import type { Resource } from '../resource.ts';
 import { evaluateProperties, type PropRequest } from '../properties/evaluate.ts';
 import { dav } from '../xml/names.ts';
-import { writeMultistatus, type MultistatusResponse } from '../xml/multistatus.ts';
+import { MultistatusBuilder, type MultistatusResponse } from '../xml/multistatus.ts';
+import { LARGE_ANSWERS, SLICE, yieldToEventLoop } from '../pacing.ts';
 import { parseXml } from '../xml/parse.ts';
 import { childElements, findChild, type XmlElement } from '../xml/tree.ts';
 
@@ -51,12 +52,30 @@ export async function propfind(context: RequestContext, resource: Resource | nul
   const body = context.request.body;
   const request: PropRequest = body.byteLength === 0 || isBlank(body) ? { kind: 'allprop', include: [] } : parsePropRequest(parseXml(body));
   const minimal = wantsMinimal(context);
-  const targets: Resource[] = [resource];
-  if (depth === '1') targets.push(...(await listMembers(context, resource)));
-  // Invariant 1: the whole answer is built before the status line is sent.
-  const responses: MultistatusResponse[] = [];
-  for (const target of targets) responses.push(await responseFor(context, target, request, minimal));
-  return xmlResponse(207, writeMultistatus(responses), minimal ? { 'Preference-Applied': 'return=minimal' } : {});
+  const headers: Record<string, string> = minimal ? { 'Preference-Applied': 'return=minimal' } : {};
+  const answer = new MultistatusBuilder();
+  answer.add(await responseFor(context, resource, request, minimal));
+  if (depth === '0') return xmlResponse(207, answer.finish(), headers);
+  if (resource.kind !== 'collection' || resource.collection.objectCount + resource.collection.childCount <= SLICE) {
+    for (const member of await listMembers(context, resource)) answer.add(await responseFor(context, member, request, minimal));
+    return xmlResponse(207, answer.finish(), headers);
+  }
+  // A large collection: its members are read in one snapshot (listMembers) and evaluated in slices,
+  // serving other requests in between. Invariant 1 holds: the whole answer is built before the
+  // status line is sent.
+  const collection = resource.collection;
+  return LARGE_ANSWERS.run(async () => {
+    let written = 0;
+    for (const member of memberResources(collection, await context.store.listMembers(collection.id))) {
+      if (++written % SLICE === 0) {
+        // What is written so far leaves the JS heap as UTF-8 bytes before the loop yields.
+        answer.flush();
+        await yieldToEventLoop();
+      }
+      answer.add(await responseFor(context, member, request, minimal));
+    }
+    return { status: 207, headers: { 'Content-Type': XML_CONTENT_TYPE, ...headers }, body: answer.finishBytes() };
+  });
 }
 
 function isBlank(body: Uint8Array): boolean {

@@ -31,6 +31,17 @@ export async function deadProperties(context: RequestContext, resource: Resource
   return out;
 }
 
+// A listing evaluates the same request for every member: its names are deduplicated once.
+const distinct = new WeakMap<PropRequest, ClarkName[]>();
+function distinctNames(request: PropRequest & { readonly kind: 'prop' }): ClarkName[] {
+  let names = distinct.get(request);
+  if (names === undefined) {
+    names = [...new Set(request.names)];
+    distinct.set(request, names);
+  }
+  return names;
+}
+
 export async function evaluateProperties(context: RequestContext, resource: Resource, request: PropRequest, minimal: boolean): Promise<PropStat[]> {
   const registry = context.registry;
   const found: PropResult[] = [];
@@ -49,7 +60,7 @@ export async function evaluateProperties(context: RequestContext, resource: Reso
     const live = registry.liveProperties(resource).filter((p) => p.inAllprop && p.get !== undefined).map((p) => p.name);
     names = [...new Set([...live, ...dead.keys(), ...request.include])];
   } else {
-    names = [...new Set(request.names)];
+    names = distinctNames(request);
   }
 
   for (const name of names) {

@@ -2,7 +2,7 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import { NS, caldav, clark, cs, dav, ical } from './names.ts';
-import { statusLine, writeError, writeMultistatus } from './multistatus.ts';
+import { MultistatusBuilder, statusLine, writeError, writeMultistatus } from './multistatus.ts';
 import type { MultistatusResponse } from './multistatus.ts';
 import { parseXml } from './parse.ts';
 import { childElements, el, elAttrs, findChild, findChildren, textContent } from './tree.ts';
@@ -238,5 +238,38 @@ void describe('writeError', () => {
 
   void it('writes an empty DAV:error', () => {
     assert.equal(writeError([]), `${DECLARATION}<d:error xmlns:d="DAV:"/>`);
+  });
+});
+
+void describe('MultistatusBuilder flushed in parts', () => {
+  const responses: MultistatusResponse[] = Array.from({ length: 7 }, (_, i) => ({
+    href: `/calendars/alice/default/ev-${i}.ics`,
+    propstats: [{
+      status: 200,
+      props: [
+        { name: dav('getetag'), value: [{ type: 'text', text: `"etag-${i}"` }] },
+        // A namespace first met after some parts were flushed still gets declared on the root.
+        ...(i === 5 ? [{ name: clark('urn:example:late', 'color'), element: elAttrs(clark('urn:example:late', 'color'), { [clark('urn:example:attr', 'kind')]: 'x<y' }, 'Grün & blau') }] : []),
+      ],
+    }],
+  }));
+
+  void it('produces exactly the bytes of the document written in one go', () => {
+    const builder = new MultistatusBuilder();
+    responses.forEach((response, i) => {
+      builder.add(response);
+      if (i % 2 === 1) builder.flush();
+    });
+    const bytes = builder.finishBytes({ syncToken: 'urn:token:1' });
+    assert.equal(bytes.toString('utf8'), writeMultistatus(responses, { syncToken: 'urn:token:1' }));
+    const root = parseXml(bytes.toString('utf8'));
+    assert.equal(findChildren(root, dav('response')).length, 7);
+  });
+
+  void it('refuses to be finished twice', () => {
+    const builder = new MultistatusBuilder();
+    builder.add(responses[0] as MultistatusResponse);
+    builder.finishBytes();
+    assert.throws(() => builder.finish());
   });
 });

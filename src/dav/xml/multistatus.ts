@@ -52,28 +52,79 @@ export function statusLine(status: number): string {
   return `HTTP/1.1 ${status} ${REASONS.get(status) ?? STATUS_CODES[status] ?? 'Unknown'}`;
 }
 
-export function writeMultistatus(
-  responses: Iterable<MultistatusResponse>,
-  options?: { readonly syncToken?: string; readonly description?: string },
-): string {
-  const writer = new XmlWriter();
-  // Naming the root first makes DAV: the first namespace assigned (so 'd', declared first); the
-  // structural markup below is written as raw strings with that prefix.
-  const rootName = writer.elementName(dav('multistatus'));
-  const d = rootName.slice(0, rootName.indexOf(':'));
-  writer.raw(`${XML_DECLARATION}<${rootName}`);
-  writer.declarationSlot();
-  writer.raw('>');
+export interface MultistatusOptions {
+  readonly syncToken?: string;
+  readonly description?: string;
+}
 
-  for (const response of responses) writeResponse(writer, d, response);
+/**
+ * Builds one 207 body response by response, so a listing can be written as its members are
+ * evaluated (and the event loop served in between) instead of first collecting every response.
+ * Nothing is sent until `finish()` (or `finishBytes()`) returns the whole document.
+ */
+export class MultistatusBuilder {
+  readonly #writer = new XmlWriter();
+  readonly #d: string;
+  readonly #rootName: string;
+  // The status elements of a document repeat thousands of times; each is rendered once.
+  readonly #statuses = new Map<number, string>();
+  // Parts already encoded (see flush), in document order after the root's start tag.
+  readonly #encoded: Buffer[] = [];
+  #finished = false;
 
-  if (options?.description !== undefined) writeDescription(writer, d, options.description);
-  // RFC 6578 §6.4: the sync-token follows every response and the responsedescription.
-  if (options?.syncToken !== undefined) {
-    writer.raw(`<${d}:sync-token>${escapeText(options.syncToken)}</${d}:sync-token>`);
+  constructor() {
+    // Naming the root first makes DAV: the first namespace assigned (so 'd', declared first); the
+    // structural markup below is written as raw strings with that prefix.
+    this.#rootName = this.#writer.elementName(dav('multistatus'));
+    this.#d = this.#rootName.slice(0, this.#rootName.indexOf(':'));
+    this.#writer.raw(`${XML_DECLARATION}<${this.#rootName}`);
+    this.#writer.declarationSlot();
+    this.#writer.raw('>');
   }
-  writer.raw(`</${rootName}>`);
-  return writer.finish();
+
+  add(response: MultistatusResponse): void {
+    if (this.#finished) throw new Error('multistatus already finished');
+    writeResponse(this.#writer, this.#d, response, this.#statuses);
+  }
+
+  /** Moves the responses added so far out of the JS heap, as UTF-8 bytes. */
+  flush(): void {
+    const text = this.#writer.takeAfterSlot();
+    if (text !== '') this.#encoded.push(Buffer.from(text, 'utf8'));
+  }
+
+  /** The whole document as UTF-8 bytes, for answers built with `flush()`. */
+  finishBytes(options?: MultistatusOptions): Buffer {
+    this.flush();
+    this.#close(options);
+    const { head, tail } = this.#writer.finishAroundSlot();
+    return Buffer.concat([Buffer.from(head, 'utf8'), ...this.#encoded, Buffer.from(tail, 'utf8')]);
+  }
+
+  finish(options?: MultistatusOptions): string {
+    if (this.#encoded.length > 0) throw new Error('a flushed multistatus is finished with finishBytes()');
+    this.#close(options);
+    return this.#writer.finish();
+  }
+
+  #close(options: MultistatusOptions | undefined): void {
+    if (this.#finished) throw new Error('multistatus already finished');
+    this.#finished = true;
+    const writer = this.#writer;
+    const d = this.#d;
+    if (options?.description !== undefined) writeDescription(writer, d, options.description);
+    // RFC 6578 §6.4: the sync-token follows every response and the responsedescription.
+    if (options?.syncToken !== undefined) {
+      writer.raw(`<${d}:sync-token>${escapeText(options.syncToken)}</${d}:sync-token>`);
+    }
+    writer.raw(`</${this.#rootName}>`);
+  }
+}
+
+export function writeMultistatus(responses: Iterable<MultistatusResponse>, options?: MultistatusOptions): string {
+  const builder = new MultistatusBuilder();
+  for (const response of responses) builder.add(response);
+  return builder.finish(options);
 }
 
 /** A DAV:error body (RFC 4918 §16) carrying the given precondition/postcondition elements. */
@@ -81,7 +132,18 @@ export function writeError(conditions: readonly XmlElement[]): string {
   return xmlDocument(el(DAV_ERROR, ...conditions));
 }
 
-function writeResponse(writer: XmlWriter, d: string, response: MultistatusResponse): void {
+function statusElement(d: string, status: number, cache: Map<number, string>): string {
+  let markup = cache.get(status);
+  if (markup === undefined) {
+    markup = `<${d}:status>${statusLine(status)}</${d}:status>`;
+    cache.set(status, markup);
+  }
+  return markup;
+}
+
+// Markup is gathered into one string per response and handed to the writer whole; only subtrees
+// (elements in property values, errors) go through the writer's element serializer.
+function writeResponse(writer: XmlWriter, d: string, response: MultistatusResponse, statuses: Map<number, string>): void {
   const propstats = response.propstats ?? [];
   // RFC 4918 §14.24: a response is either href + status or href + propstat+, never both or neither.
   if (propstats.length > 0 && response.status !== undefined) {
@@ -91,55 +153,61 @@ function writeResponse(writer: XmlWriter, d: string, response: MultistatusRespon
     throw new Error(`multistatus response for ${response.href} has neither status nor propstats`);
   }
 
-  writer.raw(`<${d}:response><${d}:href>${escapeText(response.href)}</${d}:href>`);
-  if (response.status !== undefined) {
-    writer.raw(`<${d}:status>${statusLine(response.status)}</${d}:status>`);
+  let out = `<${d}:response><${d}:href>${escapeText(response.href)}</${d}:href>`;
+  if (response.status !== undefined) out += statusElement(d, response.status, statuses);
+  for (const propstat of propstats) {
+    out += `<${d}:propstat>`;
+    if (propstat.props.length === 0) {
+      out += `<${d}:prop/>`;
+    } else {
+      out += `<${d}:prop>`;
+      for (const prop of propstat.props) out = writeProp(writer, prop, out);
+      out += `</${d}:prop>`;
+    }
+    out += statusElement(d, propstat.status, statuses);
+    if (propstat.error !== undefined) out = writeErrorElement(writer, propstat.error, out);
+    if (propstat.description !== undefined) out += description(d, propstat.description);
+    out += `</${d}:propstat>`;
   }
-  for (const propstat of propstats) writePropstat(writer, d, propstat);
-  if (response.error !== undefined) writeErrorElement(writer, response.error);
-  if (response.description !== undefined) writeDescription(writer, d, response.description);
-  writer.raw(`</${d}:response>`);
+  if (response.error !== undefined) out = writeErrorElement(writer, response.error, out);
+  if (response.description !== undefined) out += description(d, response.description);
+  writer.raw(`${out}</${d}:response>`);
 }
 
-function writePropstat(writer: XmlWriter, d: string, propstat: PropStat): void {
-  writer.raw(`<${d}:propstat>`);
-  if (propstat.props.length === 0) {
-    writer.raw(`<${d}:prop/>`);
-  } else {
-    writer.raw(`<${d}:prop>`);
-    for (const prop of propstat.props) writeProp(writer, prop);
-    writer.raw(`</${d}:prop>`);
-  }
-  writer.raw(`<${d}:status>${statusLine(propstat.status)}</${d}:status>`);
-  if (propstat.error !== undefined) writeErrorElement(writer, propstat.error);
-  if (propstat.description !== undefined) writeDescription(writer, d, propstat.description);
-  writer.raw(`</${d}:propstat>`);
-}
-
-function writeProp(writer: XmlWriter, prop: PropResult): void {
+/** Appends one property to the pending markup `out`; returns what is still pending. */
+function writeProp(writer: XmlWriter, prop: PropResult, out: string): string {
   if (prop.element !== undefined) {
+    writer.raw(out);
     writer.element(prop.element);
-    return;
+    return '';
   }
   const value = prop.value ?? [];
   const qname = writer.elementName(prop.name);
-  if (value.length === 0) {
-    writer.raw(`<${qname}/>`);
-    return;
-  }
-  writer.raw(`<${qname}>`);
+  if (value.length === 0) return `${out}<${qname}/>`;
+  out += `<${qname}>`;
   for (const node of value) {
-    if (node.type === 'text') writer.text(node.text);
-    else writer.element(node);
+    if (node.type === 'text') {
+      out += escapeText(node.text);
+    } else {
+      writer.raw(out);
+      writer.element(node);
+      out = '';
+    }
   }
-  writer.raw(`</${qname}>`);
+  return `${out}</${qname}>`;
 }
 
 // Callers may hand over either the condition element itself or a complete DAV:error wrapping it.
-function writeErrorElement(writer: XmlWriter, error: XmlElement): void {
+function writeErrorElement(writer: XmlWriter, error: XmlElement, out: string): string {
+  writer.raw(out);
   writer.element(error.name === DAV_ERROR ? error : el(DAV_ERROR, error));
+  return '';
 }
 
-function writeDescription(writer: XmlWriter, d: string, description: string): void {
-  writer.raw(`<${d}:responsedescription>${escapeText(description)}</${d}:responsedescription>`);
+function description(d: string, text: string): string {
+  return `<${d}:responsedescription>${escapeText(text)}</${d}:responsedescription>`;
+}
+
+function writeDescription(writer: XmlWriter, d: string, text: string): void {
+  writer.raw(description(d, text));
 }

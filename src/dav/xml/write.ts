@@ -91,9 +91,26 @@ export class XmlWriter {
     }
   }
 
+  /**
+   * Removes and returns the markup written after the declaration slot, so a long document can be
+   * handed on in parts; the parts, in order, then `finish()`'s text around them make the document.
+   */
+  takeAfterSlot(): string {
+    if (this.#slot < 0) throw new Error('no declaration slot reserved');
+    const taken = this.#chunks.splice(this.#slot + 1).join('');
+    return taken;
+  }
+
   finish(): string {
     if (this.#slot >= 0) this.#chunks[this.#slot] = this.#prefixes.declarations();
     return this.#chunks.join('');
+  }
+
+  /** Like finish(), split at the end of the declaration slot: the parts taken earlier go in between. */
+  finishAroundSlot(): { readonly head: string; readonly tail: string } {
+    if (this.#slot < 0) throw new Error('no declaration slot reserved');
+    this.#chunks[this.#slot] = this.#prefixes.declarations();
+    return { head: this.#chunks.slice(0, this.#slot + 1).join(''), tail: this.#chunks.slice(this.#slot + 1).join('') };
   }
 
   #attributeName(name: ClarkName): string {

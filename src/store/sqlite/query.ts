@@ -24,6 +24,11 @@ export function queryBuilder(): Kysely<SqliteDatabase> {
   });
 }
 
+export interface PreparedRead<R> {
+  all(...parameters: readonly unknown[]): R[];
+  first(...parameters: readonly unknown[]): R | undefined;
+}
+
 export class SqliteRunner {
   private readonly statements = new Map<string, Database.Statement>();
   private readonly db: Database.Database;
@@ -54,6 +59,29 @@ export class SqliteRunner {
   /** For the few statements Kysely cannot express portably (SQLite's bare columns with MAX()). */
   rawAll<R>(sqlText: string, parameters: readonly unknown[]): R[] {
     return this.prepare(sqlText).all(...parameters) as R[];
+  }
+
+  /**
+   * A statement Kysely builds once: `build` is compiled on first use with stand-in values, and every
+   * call binds its own values in the order the stand-ins appear. For the reads every request makes,
+   * where compiling the query again each time cost more than running it.
+   */
+  once<R>(build: () => Compilable<R>): PreparedRead<R> {
+    let statement: Database.Statement | undefined;
+    let arity = 0;
+    const prepared = (parameters: readonly unknown[]): Database.Statement => {
+      if (statement === undefined) {
+        const compiled = build().compile();
+        statement = this.prepare(compiled.sql);
+        arity = compiled.parameters.length;
+      }
+      if (parameters.length !== arity) throw new Error(`statement takes ${arity} parameters, got ${parameters.length}`);
+      return statement;
+    };
+    return {
+      all: (...parameters) => prepared(parameters).all(...parameters) as R[],
+      first: (...parameters) => prepared(parameters).get(...parameters) as R | undefined,
+    };
   }
 
   run(query: Compilable<unknown>): Database.RunResult {

@@ -9,6 +9,12 @@ export const OBJECT_COLUMNS = [
   'id', 'collection_id', 'name', 'content_type', 'etag', 'size', 'uid', 'component', 'created_at', 'modified_at',
 ] as const;
 
+/** The object columns named as ObjectRecord's fields, so a row is the record without copying it. */
+export const OBJECT_RECORD_COLUMNS = [
+  'id', 'collection_id as collectionId', 'name', 'content_type as contentType', 'etag', 'size', 'uid', 'component',
+  'created_at as createdAt', 'modified_at as modifiedAt',
+] as const;
+
 export const USER_COLUMNS = ['id', 'name', 'email', 'display_name', 'created_at'] as const;
 
 export interface CollectionRow {

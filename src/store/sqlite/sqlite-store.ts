@@ -52,8 +52,8 @@ import {
   type ReleaseIdentity,
 } from './release-state.ts';
 import { ObjectBusyIndex } from './object-busy.ts';
-import { queryBuilder, SqliteRunner } from './query.ts';
-import { COLLECTION_COLUMNS, lastSegment, OBJECT_COLUMNS, toCollection, toObject, toUser, USER_COLUMNS, type CollectionRow, type ObjectRow } from './rows.ts';
+import { queryBuilder, SqliteRunner, type PreparedRead } from './query.ts';
+import { COLLECTION_COLUMNS, lastSegment, OBJECT_RECORD_COLUMNS, toCollection, toObject, toUser, USER_COLUMNS, type CollectionRow } from './rows.ts';
 import type { SqliteDatabase } from './schema.ts';
 import { TreeWriter } from './tree-writer.ts';
 
@@ -104,6 +104,9 @@ export class SqliteStore implements Store, ReleaseStore {
   readonly expandedAtOpen: { version: number; name: string; lockMs: number }[] = [];
   private readonly now: () => number;
   private cachedEpoch: string | undefined;
+  // One transaction wrapper for every call: better-sqlite3 builds a new one per db.transaction().
+  private readonly inTransaction: Database.Transaction<(fn: () => unknown) => unknown>;
+  private readonly reads: HotReads;
   private guard: ReleaseGuardState = { unexpected: undefined, schemaVersion: 0, canServe: true, pending: [] };
 
   private constructor(db: Database.Database, options: SqliteStoreOptions) {
@@ -114,6 +117,8 @@ export class SqliteStore implements Store, ReleaseStore {
     this.now = options.now ?? Date.now;
     this.busy = new ObjectBusyIndex(db);
     this.tree = new TreeWriter(this.q, this.k, this.now, this.busy);
+    this.inTransaction = db.transaction((fn: () => unknown) => fn());
+    this.reads = hotReads(this.q, this.k);
     this.lockBudgetMs = options.lockBudgetMs ?? 2000;
     this.migrations = options.migrations ?? SQLITE_MIGRATIONS;
   }
@@ -229,8 +234,7 @@ export class SqliteStore implements Store, ReleaseStore {
     let delay = 2;
     for (;;) {
       try {
-        const transaction = this.db.transaction(fn);
-        return mode === 'immediate' ? transaction.immediate() : transaction.deferred();
+        return (mode === 'immediate' ? this.inTransaction.immediate(fn) : this.inTransaction.deferred(fn)) as T;
       } catch (error) {
         if (!isBusy(error)) throw error;
         if (Date.now() + delay > deadline) {
@@ -365,11 +369,9 @@ export class SqliteStore implements Store, ReleaseStore {
 
   lookupCredentials(userName: string): Promise<StoredCredentials | null> {
     return this.read(() => {
-      const user = this.q.first(
-        this.k.selectFrom('users').select(['id', 'name', 'password_hash', 'credentials_version']).where('name', '=', userName),
-      );
+      const user = this.reads.credentials.first(userName);
       if (user === undefined) return null;
-      const appPasswords = this.q.all(this.k.selectFrom('app_passwords').select(['id', 'hash']).where('user_id', '=', user.id).orderBy('id'));
+      const appPasswords = this.reads.appPasswordHashes.all(user.id);
       return {
         userId: user.id,
         userName: user.name,
@@ -395,7 +397,7 @@ export class SqliteStore implements Store, ReleaseStore {
   // ---- reading --------------------------------------------------------------------------------
 
   private collectionRow(path: string): CollectionRow | undefined {
-    return this.q.first(this.k.selectFrom('collections').select(COLLECTION_COLUMNS).where('path', '=', path));
+    return this.reads.collectionByPath.first(path);
   }
 
   getCollection(path: string): Promise<CollectionRecord | null> {
@@ -407,37 +409,29 @@ export class SqliteStore implements Store, ReleaseStore {
 
   getCollectionById(id: number): Promise<CollectionRecord | null> {
     return this.read(() => {
-      const row = this.q.first(this.k.selectFrom('collections').select(COLLECTION_COLUMNS).where('id', '=', id));
+      const row = this.reads.collectionById.first(id);
       return row === undefined ? null : toCollection(row);
     });
   }
 
   getObject(collectionId: number, name: string): Promise<ObjectRecord | null> {
     return this.read(() => {
-      const row = this.q.first(this.k.selectFrom('objects').select(OBJECT_COLUMNS).where('collection_id', '=', collectionId).where('name', '=', name));
-      return row === undefined ? null : toObject(row);
+      return this.reads.object.first(collectionId, name) ?? null;
     });
   }
 
   getObjectWithBody(collectionId: number, name: string): Promise<ObjectWithBody | null> {
     return this.read(() => {
-      const row = this.q.first(
-        this.k.selectFrom('objects').select([...OBJECT_COLUMNS, 'body']).where('collection_id', '=', collectionId).where('name', '=', name),
-      );
-      return row === undefined ? null : { ...toObject(row), body: row.body };
+      return this.reads.objectWithBody.first(collectionId, name) ?? null;
     });
   }
 
   listMembers(collectionId: number): Promise<CollectionMembers> {
     return this.read(() => {
-      const parent = this.q.first(this.k.selectFrom('collections').select(['object_count', 'child_count', 'path']).where('id', '=', collectionId));
+      const parent = this.reads.counters.first(collectionId);
       if (parent === undefined) return { collections: [], objects: [] };
-      const collections = this.q
-        .all(this.k.selectFrom('collections').select(COLLECTION_COLUMNS).where('parent_id', '=', collectionId).orderBy('path'))
-        .map(toCollection);
-      const objects = this.q
-        .all(this.k.selectFrom('objects').select(OBJECT_COLUMNS).where('collection_id', '=', collectionId).orderBy('name'))
-        .map((row: ObjectRow) => toObject(row));
+      const collections = this.reads.childCollections.all(collectionId).map(toCollection);
+      const objects = this.reads.members.all(collectionId);
       this.tree.guardCount(parent.path, parent.object_count, objects.length, parent.child_count, collections.length);
       return { collections, objects };
     });
@@ -450,10 +444,9 @@ export class SqliteStore implements Store, ReleaseStore {
       // Chunked so a 1,000-href multiget stays under SQLite's bound-parameter limit.
       for (let i = 0; i < names.length; i += 500) {
         const chunk = names.slice(i, i + 500);
-        const rows = this.q.all(
-          this.k.selectFrom('objects').select([...OBJECT_COLUMNS, 'body']).where('collection_id', '=', collectionId).where('name', 'in', chunk),
-        );
-        for (const row of rows) out.push({ ...toObject(row), body: row.body });
+        out.push(...this.q.all(
+          this.k.selectFrom('objects').select([...OBJECT_RECORD_COLUMNS, 'body']).where('collection_id', '=', collectionId).where('name', 'in', chunk),
+        ));
       }
       return out;
     });
@@ -465,14 +458,14 @@ export class SqliteStore implements Store, ReleaseStore {
         const { start, end } = filter.overlapping ?? { start: null, end: null };
         return this.busy.busyCandidates(collectionId, start, end, filter.componentType).map((row) => ({ ...toObject(row), body: row.body }));
       }
-      let query = this.k.selectFrom('objects').select([...OBJECT_COLUMNS, 'body']).where('collection_id', '=', collectionId);
+      let query = this.k.selectFrom('objects').select([...OBJECT_RECORD_COLUMNS, 'body']).where('collection_id', '=', collectionId);
       if (filter.componentType !== undefined) query = query.where('component', '=', filter.componentType);
       const { start, end } = filter.overlapping ?? { start: null, end: null };
       // Inclusive on both sides: RFC 4791 §9.9 lets an instantaneous event at the range start, or a
       // task due exactly at its end, match. This is only a prefilter; the exact test follows.
       if (start !== null) query = query.where((eb) => eb.or([eb('last_end', 'is', null), eb('last_end', '>=', start)]));
       if (end !== null) query = query.where((eb) => eb.or([eb('first_start', 'is', null), eb('first_start', '<=', end)]));
-      return this.q.all(query.orderBy('name')).map((row) => ({ ...toObject(row), body: row.body }));
+      return this.q.all(query.orderBy('name'));
     });
   }
 
@@ -528,10 +521,21 @@ export class SqliteStore implements Store, ReleaseStore {
       const live = changes.filter((c) => !c.deleted).map((c) => c.member);
       const objects = new Map<string, ObjectRecord>();
       const collections = new Map<string, CollectionRecord>();
+      // When the page names a good share of the collection (an initial sync names all of it), one
+      // pass over the collection's objects costs less than looking each name up.
+      const scan = live.length * 4 >= collection.object_count;
+      if (scan && live.length > 0) {
+        const wanted = new Set(live);
+        for (const row of this.reads.members.all(collectionId)) {
+          if (wanted.has(row.name)) objects.set(row.name, row);
+        }
+      }
       for (let i = 0; i < live.length; i += 500) {
         const chunk = live.slice(i, i + 500);
-        for (const row of this.q.all(this.k.selectFrom('objects').select(OBJECT_COLUMNS).where('collection_id', '=', collectionId).where('name', 'in', chunk))) {
-          objects.set(row.name, toObject(row));
+        if (!scan) {
+          for (const row of this.q.all(this.k.selectFrom('objects').select(OBJECT_RECORD_COLUMNS).where('collection_id', '=', collectionId).where('name', 'in', chunk))) {
+            objects.set(row.name, row);
+          }
         }
         // Only homes have child collections; a calendar or address book needs no such lookup.
         if (collection.child_count > 0) {
@@ -626,4 +630,31 @@ export class SqliteStore implements Store, ReleaseStore {
   moveCollection(collectionId: number, to: Destination): Promise<{ created: boolean }> {
     return this.write(() => this.tree.moveCollection(collectionId, to));
   }
+}
+
+/** The reads of every request, compiled once (see SqliteRunner#once); stand-in values mark the parameters. */
+interface HotReads {
+  readonly credentials: PreparedRead<{ id: number; name: string; password_hash: string | null; credentials_version: number }>;
+  readonly appPasswordHashes: PreparedRead<{ id: number; hash: string }>;
+  readonly collectionByPath: PreparedRead<CollectionRow>;
+  readonly collectionById: PreparedRead<CollectionRow>;
+  readonly counters: PreparedRead<{ object_count: number; child_count: number; path: string }>;
+  readonly childCollections: PreparedRead<CollectionRow>;
+  readonly object: PreparedRead<ObjectRecord>;
+  readonly objectWithBody: PreparedRead<ObjectWithBody>;
+  readonly members: PreparedRead<ObjectRecord>;
+}
+
+function hotReads(q: SqliteRunner, k: Kysely<SqliteDatabase>): HotReads {
+  return {
+    credentials: q.once(() => k.selectFrom('users').select(['id', 'name', 'password_hash', 'credentials_version']).where('name', '=', '')),
+    appPasswordHashes: q.once(() => k.selectFrom('app_passwords').select(['id', 'hash']).where('user_id', '=', 0).orderBy('id')),
+    collectionByPath: q.once(() => k.selectFrom('collections').select(COLLECTION_COLUMNS).where('path', '=', '')),
+    collectionById: q.once(() => k.selectFrom('collections').select(COLLECTION_COLUMNS).where('id', '=', 0)),
+    counters: q.once(() => k.selectFrom('collections').select(['object_count', 'child_count', 'path']).where('id', '=', 0)),
+    childCollections: q.once(() => k.selectFrom('collections').select(COLLECTION_COLUMNS).where('parent_id', '=', 0).orderBy('path')),
+    object: q.once(() => k.selectFrom('objects').select(OBJECT_RECORD_COLUMNS).where('collection_id', '=', 0).where('name', '=', '')),
+    objectWithBody: q.once(() => k.selectFrom('objects').select([...OBJECT_RECORD_COLUMNS, 'body']).where('collection_id', '=', 0).where('name', '=', '')),
+    members: q.once(() => k.selectFrom('objects').select(OBJECT_RECORD_COLUMNS).where('collection_id', '=', 0).orderBy('name')),
+  };
 }
