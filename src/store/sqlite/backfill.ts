@@ -4,6 +4,7 @@
 // table's reads and writes that other processes use: progress, pause/resume, which node runs it.
 // Synchronous; the event-loop scheduling lives in ./backfill-runner.ts. Must not import DAV or HTTP.
 import type Database from 'better-sqlite3';
+import { etaSeconds, type BackfillProgress, type BackfillState, type BatchResult } from '../backfill-engine.ts';
 import { holdingWriteLock, recordMigration, type BackfillDefinition, type SqliteMigration } from './migrator.ts';
 
 
@@ -15,30 +16,7 @@ const CREATE_TABLE = `CREATE TABLE IF NOT EXISTS migration_backfills (
   longest_lock_ms REAL NOT NULL DEFAULT 0, throttled INTEGER NOT NULL DEFAULT 0, owner TEXT,
   owner_heartbeat_at INTEGER, started_at INTEGER NOT NULL, updated_at INTEGER NOT NULL, finished_at INTEGER) STRICT`;
 
-export type BackfillState = 'pending' | 'running' | 'paused' | 'done';
-
-export interface BackfillProgress {
-  readonly version: number;
-  readonly name: string;
-  readonly state: BackfillState;
-  readonly paused: boolean;
-  readonly lastKey: number | null;
-  readonly rowsDone: number;
-  readonly rowsTotal: number;
-  readonly batches: number;
-  readonly batchSize: number;
-  readonly rowsPerSecond: number | null;
-  readonly longestLockMs: number;
-  /** The runner is holding back because request latency rose. */
-  readonly throttled: boolean;
-  readonly owner: string | null;
-  readonly ownerHeartbeatAt: number | null;
-  readonly startedAt: number;
-  readonly updatedAt: number;
-  readonly finishedAt: number | null;
-  /** Seconds left at the last recorded rate, or null when unknown. */
-  readonly etaSeconds: number | null;
-}
+export type { BackfillProgress, BackfillState, BatchResult } from '../backfill-engine.ts';
 
 interface ProgressRow {
   version: number; name: string; state: string; paused: number; last_key: number | null; rows_done: number; rows_total: number;
@@ -55,7 +33,6 @@ function hasTable(db: Database.Database): boolean {
 }
 
 function toProgress(row: ProgressRow): BackfillProgress {
-  const left = Math.max(0, row.rows_total - row.rows_done);
   const state: BackfillState = row.state === 'done' ? 'done' : row.paused === 1 ? 'paused' : 'running';
   return {
     version: row.version,
@@ -75,7 +52,7 @@ function toProgress(row: ProgressRow): BackfillProgress {
     startedAt: row.started_at,
     updatedAt: row.updated_at,
     finishedAt: row.finished_at,
-    etaSeconds: state === 'done' ? 0 : row.rows_per_second !== null && row.rows_per_second > 0 ? left / row.rows_per_second : null,
+    etaSeconds: etaSeconds(state, row.rows_done, row.rows_total, row.rows_per_second),
   };
 }
 
@@ -156,18 +133,6 @@ export function claimBackfill(db: Database.Database, migration: SqliteMigration,
 function requireBackfill(migration: SqliteMigration): BackfillDefinition {
   if (migration.backfill === undefined) throw new Error(`migration ${migration.version}-${migration.name} declares no backfill`);
   return migration.backfill;
-}
-
-export interface BatchResult {
-  readonly rows: number;
-  readonly done: boolean;
-  /** From the moment BEGIN IMMEDIATE got the write lock to the end of COMMIT: how long this batch held it. */
-  readonly lockMs: number;
-  /** How long BEGIN IMMEDIATE waited for another writer first (not held, but felt by nobody else). */
-  readonly waitMs: number;
-  readonly lastKey: number | null;
-  /** The pause flag as read inside the transaction: set → the runner stops before the next batch. */
-  readonly paused: boolean;
 }
 
 export interface BatchOptions {
