@@ -18,8 +18,10 @@ export interface PostgresLintFinding {
 }
 
 function statementsOf(sql: string): string[] {
+  // A dollar-quoted body (a trigger function's PL/pgSQL) is one statement's text, not statements.
   return sql
     .replace(/--[^\n]*/gu, '')
+    .replace(/\$\$[\s\S]*?\$\$/gu, '$$$$')
     .split(';')
     .map((s) => s.replace(/\s+/gu, ' ').trim())
     .filter((s) => s.length > 0);

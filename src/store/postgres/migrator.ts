@@ -10,7 +10,7 @@
 // Must not import DAV or HTTP.
 import { setTimeout as sleep } from 'node:timers/promises';
 import pg from 'pg';
-import { migrationChecksum, planMigrations, type AppliedMigration, type MigrationPhase } from '../sqlite/migrator.ts';
+import { migrationChecksum, planMigrations, type AppliedMigration, type BackfillDefinition, type MigrationPhase } from '../sqlite/migrator.ts';
 import { isUnavailable, TYPES, unavailable } from './session.ts';
 
 export interface PostgresMigration {
@@ -20,6 +20,8 @@ export interface PostgresMigration {
   readonly sql: string;
   /** false for statements PostgreSQL refuses inside a transaction (CREATE/DROP INDEX CONCURRENTLY). */
   readonly transactional?: boolean;
+  /** Only for phase 'backfill': the batched work (./backfill.ts), the same declaration as on SQLite. */
+  readonly backfill?: BackfillDefinition;
 }
 
 /** The two-key advisory lock every node takes before it reads or changes the schema history. */
@@ -160,7 +162,12 @@ export async function applyMigrations(
   client: pg.Client,
   known: readonly PostgresMigration[],
   settings: DdlSettings,
-  options: { readonly now?: () => number; readonly allowed?: (migration: PostgresMigration) => boolean } = {},
+  options: {
+    readonly now?: () => number;
+    readonly allowed?: (migration: PostgresMigration) => boolean;
+    /** Runs a backfill declared in code to its end (records it applied in its last batch). */
+    readonly runBackfill?: (client: pg.Client, migration: PostgresMigration) => Promise<void>;
+  } = {},
 ): Promise<PostgresMigration[]> {
   await withRetry(settings, 'schema_migrations', async () => {
     await client.query(`CREATE TABLE IF NOT EXISTS schema_migrations (
@@ -172,7 +179,10 @@ export async function applyMigrations(
   const applied: PostgresMigration[] = [];
   for (const migration of known.filter((m) => pendingVersions.has(m.version))) {
     if (options.allowed !== undefined && !options.allowed(migration)) continue;
-    await applyOne(client, migration, settings, options.now ?? Date.now);
+    if (migration.backfill !== undefined) {
+      if (options.runBackfill === undefined) throw new Error('a backfill migration needs a backfill runner');
+      await options.runBackfill(client, migration);
+    } else await applyOne(client, migration, settings, options.now ?? Date.now);
     applied.push(migration);
   }
   return applied;

@@ -34,6 +34,10 @@ import * as releaseState from './release-state.ts';
 import type { PostgresDatabase } from './schema.ts';
 import { createPool, isRetryable, isUnavailable, PgSession, queryBuilder, unavailable } from './session.ts';
 import { PgTreeWriter } from './tree-writer.ts';
+import { runBackfillToEnd } from './backfill.ts';
+import { migration as objectBusyBackfill } from './migrations/0007-object-busy-backfill.ts';
+
+const OBJECT_BUSY_BACKFILL = objectBusyBackfill.version;
 
 export interface PostgresStoreOptions {
   /** postgres://user:password@host:port/database */
@@ -58,15 +62,21 @@ export class PostgresStore implements Store, ReleaseStore {
   private readonly pool: pg.Pool;
   private readonly k: Kysely<PostgresDatabase>;
   private readonly now: () => number;
-  private readonly migrations: readonly PostgresMigration[];
+  readonly migrations: readonly PostgresMigration[];
+  /** For the connections of the background backfill and tools. */
+  readonly url: string;
   private cachedEpoch: string | undefined;
   private guard: ReleaseGuardState = { unexpected: undefined, schemaVersion: 0, canServe: true, pending: [] };
   private closed = false;
+  /** object_busy exists (0005), so writes fill it; `busyComplete` once its backfill (0007) is applied. */
+  private busyTable = false;
+  private busyComplete = false;
 
   private constructor(options: PostgresStoreOptions) {
     this.k = queryBuilder();
     this.now = options.now ?? Date.now;
     this.migrations = options.migrations ?? POSTGRES_MIGRATIONS;
+    this.url = options.url;
     this.pool = createPool(
       { url: options.url, ...(options.poolSize === undefined ? {} : { max: options.poolSize }), ...(options.statementTimeoutMs === undefined ? {} : { statementTimeoutMs: options.statementTimeoutMs }) },
       options.onConnectionError ?? (() => undefined),
@@ -81,6 +91,7 @@ export class PostgresStore implements Store, ReleaseStore {
         { url: options.url, ...(options.ddlLockTimeoutMs === undefined ? {} : { lockTimeoutMs: options.ddlLockTimeoutMs }) },
         (client) => store.guardedMigrate(client, options),
       );
+      await store.refreshBusyTable();
     } catch (error) {
       await store.pool.end().catch(() => undefined);
       throw error;
@@ -99,7 +110,7 @@ export class PostgresStore implements Store, ReleaseStore {
       if (release !== undefined) await releaseState.recordCurrentRelease(client, release);
     };
     if (release === undefined || applied.length === 0) {
-      await applyMigrations(client, this.migrations, settings, { now: this.now });
+      await applyMigrations(client, this.migrations, settings, { now: this.now, runBackfill: (c, m) => runBackfillToEnd(c, m) });
       await finish();
       return { unexpected: undefined, schemaVersion: await this.schemaVersionOn(client), canServe: true, pending: [] };
     }
@@ -153,7 +164,7 @@ export class PostgresStore implements Store, ReleaseStore {
       try {
         await client.query(begin);
         const session = new PgSession(client);
-        const result = await fn(session, new PgTreeWriter(session, this.k, this.now));
+        const result = await fn(session, new PgTreeWriter(session, this.k, this.now, this.busyTable));
         await client.query('COMMIT');
         return result;
       } catch (error) {
@@ -428,8 +439,37 @@ export class PostgresStore implements Store, ReleaseStore {
     );
   }
 
+  /** Looks at the schema again (after open, or after a backfill finished on this or another node). */
+  async refreshBusyTable(): Promise<void> {
+    const rows = await this.one((q) => q.raw<{ present: boolean }>("SELECT to_regclass('object_busy') IS NOT NULL AS present"));
+    this.busyTable = rows[0]?.present === true;
+  }
+
+  /** Whether every object has its object_busy row; true stays true (a backfill is never undone). */
+  private async busyIndexComplete(q: PgSession): Promise<boolean> {
+    if (this.busyComplete || !this.busyTable) return this.busyComplete;
+    const rows = await q.raw('SELECT 1 FROM schema_migrations WHERE version = $1', [OBJECT_BUSY_BACKFILL]);
+    this.busyComplete = rows.length > 0;
+    return this.busyComplete;
+  }
+
   queryObjects(collectionId: number, filter: ObjectQuery): Promise<ObjectWithBody[]> {
     return this.one(async (q) => {
+      if (filter.mayBeBusy === true && (await this.busyIndexComplete(q))) {
+        // Only objects that may add busy time (1) or are not known yet (-1), through object_busy's index.
+        const { start, end } = filter.overlapping ?? { start: null, end: null };
+        const where = ['b.collection_id = $1', 'b.busy IN (-1, 1)'];
+        const parameters: unknown[] = [collectionId];
+        if (start !== null) where.push(`(b.last_end IS NULL OR b.last_end >= $${parameters.push(start)})`);
+        if (end !== null) where.push(`(b.first_start IS NULL OR b.first_start <= $${parameters.push(end)})`);
+        if (filter.componentType !== undefined) where.push(`o.component = $${parameters.push(filter.componentType)}`);
+        const rows = await q.raw<Parameters<typeof toObject>[0] & { body: Uint8Array }>(
+          `SELECT ${OBJECT_COLUMNS.map((c) => `o.${c}`).join(', ')}, o.body FROM object_busy b JOIN objects o ON o.id = b.object_id
+           WHERE ${where.join(' AND ')} ORDER BY o.name`,
+          parameters,
+        );
+        return rows.map((row) => ({ ...toObject(row), body: row.body }));
+      }
       let query = this.k.selectFrom('objects').select([...OBJECT_COLUMNS, 'body']).where('collection_id', '=', collectionId);
       if (filter.componentType !== undefined) query = query.where('component', '=', filter.componentType);
       const { start, end } = filter.overlapping ?? { start: null, end: null };

@@ -37,7 +37,11 @@ export class PgTreeWriter {
   private readonly k: Kysely<PostgresDatabase>;
   private readonly now: () => number;
 
-  constructor(q: PgSession, k: Kysely<PostgresDatabase>, now: () => number) {
+  /** object_busy exists (migration 0005): the write path fills in each object's real busy value. */
+  private readonly busyTable: boolean;
+
+  constructor(q: PgSession, k: Kysely<PostgresDatabase>, now: () => number, busyTable = false) {
+    this.busyTable = busyTable;
     this.q = q;
     this.k = k;
     this.now = now;
@@ -256,6 +260,11 @@ export class PgTreeWriter {
           )
         : await this.q.first(this.k.updateTable('objects').set(values).where('id', '=', current.id).returning(OBJECT_COLUMNS));
     if (row === undefined) throw new Error('write returned no row');
+    // The trigger of 0005 wrote busy -1 (unknown); the write path knows better. A concurrent backfill
+    // batch share-locks the objects it reads, so it waits for this transaction and sees the new body.
+    if (this.busyTable && typeof metadata.mayBeBusy === 'boolean') {
+      await this.q.raw('UPDATE object_busy SET busy = $1 WHERE object_id = $2', [metadata.mayBeBusy ? 1 : 0, row.id]);
+    }
     await this.recordChange(input.collectionId, input.name, false, {
       objects: current === undefined ? 1 : 0,
       bytes: input.body.byteLength - (current?.size ?? 0),
@@ -288,6 +297,8 @@ export class PgTreeWriter {
       contentType: source.content_type,
       metadata: { uid: source.uid, component: source.component, firstStart: source.first_start, lastEnd: source.last_end, searchIndex: source.search_index },
     });
+    // Same body, same answer.
+    if (this.busyTable) await this.q.raw('UPDATE object_busy SET busy = (SELECT busy FROM object_busy WHERE object_id = $1) WHERE object_id = $2 AND EXISTS (SELECT 1 FROM object_busy WHERE object_id = $1)', [source.id, copy.object.id]);
     const properties = await this.readProperties({ kind: 'object', objectId: source.id });
     if (properties.length > 0) {
       await this.writeProperties({ kind: 'object', objectId: copy.object.id }, properties.map((p) => ({ op: 'set', name: p.name, xml: p.xml })));

@@ -4,8 +4,12 @@ import type { PostgresMigration } from '../migrator.ts';
 import { migration as initial } from './0001-initial.ts';
 import { migration as changeLogAgeIndex } from './0002-change-log-age-index.ts';
 import { migration as releaseState } from './0003-release-state.ts';
+import { migration as backfillCheckpoints } from './0004-backfill-checkpoints.ts';
+import { migration as objectBusy } from './0005-object-busy.ts';
+import { migration as objectBusyIndex } from './0006-object-busy-index.ts';
+import { migration as objectBusyBackfill } from './0007-object-busy-backfill.ts';
 
 /** The oldest PostgreSQL schema this release can serve on without migrating (DESIGN.md §5.5). */
 export const MINIMUM_SCHEMA_VERSION = 1;
 
-export const POSTGRES_MIGRATIONS: readonly PostgresMigration[] = [initial, changeLogAgeIndex, releaseState];
+export const POSTGRES_MIGRATIONS: readonly PostgresMigration[] = [initial, changeLogAgeIndex, releaseState, backfillCheckpoints, objectBusy, objectBusyIndex, objectBusyBackfill];
