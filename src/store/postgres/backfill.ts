@@ -33,7 +33,22 @@ interface ProgressRow {
 /** Rows per multi-row upsert statement (PostgreSQL allows 65,535 parameters per statement). */
 const UPSERT_CHUNK = 1000;
 
-function toProgress(row: ProgressRow): BackfillProgress {
+/** bigint columns arrive as strings on a client without the store's type parsers (tools, tests). */
+function num(value: number | string | null): number | null {
+  return value === null ? null : Number(value);
+}
+
+function toProgress(raw: ProgressRow): BackfillProgress {
+  const row = {
+    ...raw,
+    last_key: num(raw.last_key),
+    rows_done: Number(raw.rows_done),
+    rows_total: Number(raw.rows_total),
+    owner_heartbeat_at: num(raw.owner_heartbeat_at),
+    started_at: Number(raw.started_at),
+    updated_at: Number(raw.updated_at),
+    finished_at: num(raw.finished_at),
+  };
   const state: BackfillState = row.state === 'done' ? 'done' : row.paused ? 'paused' : row.state === 'pending' ? 'pending' : 'running';
   return {
     version: row.version,
@@ -128,7 +143,7 @@ export async function claimBackfill(client: Queryable, migration: PostgresMigrat
   const definition = requireBackfill(migration);
   await client.query(CREATE_TABLE);
   const takenByOther = (row: ProgressRow | undefined): boolean =>
-    row !== undefined && row.owner !== null && row.owner !== node && row.owner_heartbeat_at !== null && row.owner_heartbeat_at > now - staleAfterMs && row.state !== 'done';
+    row !== undefined && row.owner !== null && row.owner !== node && row.owner_heartbeat_at !== null && Number(row.owner_heartbeat_at) > now - staleAfterMs && row.state !== 'done';
   const before = (await client.query<ProgressRow>('SELECT * FROM migration_backfills WHERE version = $1', [migration.version])).rows[0];
   if (takenByOther(before)) return undefined;
   // Counted outside the transaction: it holds no lock a writer waits for, however long it takes.
@@ -213,6 +228,7 @@ export async function runBatch(
       )
     ).rows[0];
     if (checkpoint === undefined) throw new Error(`backfill ${migration.version} was never claimed`);
+    checkpoint.last_key = num(checkpoint.last_key);
     if (checkpoint.state === 'done') return { rows: 0, done: true, lastKey: checkpoint.last_key, paused: false };
     if (checkpoint.owner !== options.node || checkpoint.paused) return { rows: 0, done: false, lastKey: checkpoint.last_key, paused: checkpoint.paused };
     const rows = (
