@@ -154,9 +154,9 @@ export async function startAlmanac(config: Config, logger: Logger = createLogger
   const pruner = startChangePruner(store, config, logger);
   const nodeId = randomUUID();
   const node = startHeartbeat(store, logger, nodeId);
-  // Backfills run only for an expected release, after its expand phase ran at open (DESIGN.md §6).
-  // PostgreSQL's migrations have no backfill phase yet (issue 7), so only SQLite runs one.
-  const backfill = guard.unexpected === undefined && store instanceof SqliteStore ? startBackgroundBackfill(store, metrics, logger, nodeId) : undefined;
+  // Backfills run only for an expected release, after its expand phase ran at open (DESIGN.md §6);
+  // on PostgreSQL every node starts a runner and the claim in the database lets only one run.
+  const backfill = guard.unexpected === undefined ? startBackgroundBackfill(store, metrics, logger, nodeId) : undefined;
   const host = address.family === 'IPv6' ? `[${address.address}]` : address.address;
   const stop = async (mode: 'shutdown' | 'handover'): Promise<void> => {
     alarm?.stop();

@@ -1,13 +1,18 @@
 // Runs the pending backfills in the background of a serving node (DESIGN.md §6) and makes their
 // progress visible: Prometheus gauges read from the checkpoint table at each scrape, and JSON log
 // lines every few batches and at each change of state. The runner has its own connection, slows down
-// on the node's recent request latency, and stops at `almanac migrate pause`.
+// on the node's recent request latency, and stops at `almanac migrate pause`. On PostgreSQL every node
+// starts one; the claim in the database lets one of them run it and the others wait.
 import Database from 'better-sqlite3';
 import type { Logger } from 'pino';
 import { Gauge } from 'prom-client';
-import { listBackfills, type BackfillState } from '../store/sqlite/backfill.ts';
-import { BackfillRunner, pendingBackfills, type BackfillEvent } from '../store/sqlite/backfill-runner.ts';
-import type { SqliteStore } from '../store/sqlite/sqlite-store.ts';
+import type { BackfillEvent, BackfillProgress, BackfillState } from '../store/backfill-engine.ts';
+import * as pgBackfill from '../store/postgres/backfill.ts';
+import { PostgresStore } from '../store/postgres/postgres-store.ts';
+import { listBackfills } from '../store/sqlite/backfill.ts';
+import { BackfillRunner, pendingBackfills } from '../store/sqlite/backfill-runner.ts';
+import { SqliteStore } from '../store/sqlite/sqlite-store.ts';
+import type { Store } from '../store/store.ts';
 import type { HttpMetrics } from './metrics.ts';
 
 export interface BackgroundBackfill {
@@ -19,17 +24,16 @@ export interface BackgroundBackfill {
 
 const STATE_VALUE: Record<BackfillState, number> = { pending: 0, running: 1, paused: 2, done: 4 };
 
-function registerGauges(metrics: HttpMetrics, db: Database.Database): void {
-  const read = () => (db.open ? listBackfills(db) : []);
-  const gauge = (name: string, help: string, value: (b: ReturnType<typeof listBackfills>[number]) => number | null): void => {
+function registerGauges(metrics: HttpMetrics, read: () => Promise<BackfillProgress[]>): void {
+  const gauge = (name: string, help: string, value: (b: BackfillProgress) => number | null): void => {
     if (metrics.registry.getSingleMetric(name) !== undefined) metrics.registry.removeSingleMetric(name);
     new Gauge({
       name,
       help,
       labelNames: ['migration'],
       registers: [metrics.registry],
-      collect() {
-        for (const b of read()) {
+      async collect() {
+        for (const b of await read().catch(() => [])) {
           const v = value(b);
           if (v !== null) this.set({ migration: `${b.version}-${b.name}` }, v);
         }
@@ -74,14 +78,20 @@ function logEvent(logger: Logger, event: BackfillEvent): void {
 }
 
 /** Starts the runner when this release has backfills pending; undefined when there is none. */
-export function startBackgroundBackfill(store: SqliteStore, metrics: HttpMetrics, logger: Logger, node: string): BackgroundBackfill | undefined {
+export function startBackgroundBackfill(store: Store, metrics: HttpMetrics, logger: Logger, node: string): BackgroundBackfill | undefined {
+  if (store instanceof SqliteStore) return startOnSqlite(store, metrics, logger, node);
+  if (store instanceof PostgresStore) return startOnPostgres(store, metrics, logger, node);
+  return undefined;
+}
+
+function startOnSqlite(store: SqliteStore, metrics: HttpMetrics, logger: Logger, node: string): BackgroundBackfill | undefined {
   const db = new Database(store.file);
   db.pragma('busy_timeout = 5');
   if (pendingBackfills(db, store.migrations).length === 0) {
     db.close();
     return undefined;
   }
-  registerGauges(metrics, db);
+  registerGauges(metrics, () => Promise.resolve(db.open ? listBackfills(db) : []));
   metrics.recent.markBaseline();
   const runner = new BackfillRunner({
     db,
@@ -100,6 +110,47 @@ export function startBackgroundBackfill(store: SqliteStore, metrics: HttpMetrics
       await runner.stop();
       await finished;
       db.close();
+    },
+  };
+}
+
+/**
+ * On PostgreSQL the pending list is known only after a query, so the runner starts asynchronously;
+ * a node with nothing pending closes its connection at once and `finished` resolves.
+ */
+function startOnPostgres(store: PostgresStore, metrics: HttpMetrics, logger: Logger, node: string): BackgroundBackfill {
+  let runner: pgBackfill.PostgresBackfillRunner | undefined;
+  let stopped = false;
+  const started = (async () => {
+    const client = await pgBackfill.backfillConnection(store.url);
+    try {
+      if ((await pgBackfill.pendingBackfills(client, store.migrations)).length === 0 || stopped) return;
+      registerGauges(metrics, () => pgBackfill.listBackfills(client));
+      metrics.recent.markBaseline();
+      runner = new pgBackfill.PostgresBackfillRunner(client, store.migrations, {
+        node,
+        pressure: () => metrics.recent.pressure(),
+        onEvent: (event) => logEvent(logger, event),
+      });
+      await runner.run();
+      await store.refreshBusyTable();
+    } finally {
+      await client.end().catch(() => undefined);
+    }
+  })();
+  const finished = started.then(
+    () => undefined,
+    (error: unknown) => {
+      // A failed batch was logged by the failed event; a lost connection ends the runner until the next start.
+      logger.error({ err: error }, 'background backfill stopped; it resumes from its checkpoint at the next start');
+    },
+  );
+  return {
+    finished,
+    stop: async () => {
+      stopped = true;
+      await runner?.stop();
+      await finished;
     },
   };
 }
