@@ -50,10 +50,10 @@ export function registerMigrateCommands(program: Command, io: CliIo, run: Run): 
     .action((options: { json?: boolean }) => run(() => Promise.resolve(migrateLint(options, io))));
 
   addStoreOptions(migrate.command('status').description('applied and pending migrations, and each backfill’s progress, rate and ETA').option('--json', 'print JSON')).action(
-    (options: StoreOptions & { json?: boolean }) => run(() => Promise.resolve(migrateStatus(options, io))),
+    (options: StoreOptions & { json?: boolean }) => run(() => migrateStatus(options, io)),
   );
   addStoreOptions(migrate.command('pause').description('hold the running backfill before its next batch (any process may resume it)')).action((options: StoreOptions) =>
-    run(() => Promise.resolve(migratePause(options, io, true))),
+    run(() => migratePause(options, io, true)),
   );
   addStoreOptions(
     migrate
@@ -68,6 +68,6 @@ export function registerMigrateCommands(program: Command, io: CliIo, run: Run): 
     migrate.command('contract').description('run the pending contract (destructive) migrations, once no live node needs the old shape and after their rehearsal'),
   ).action((options: StoreOptions) => run(() => Promise.resolve(migrateContract(options, io))));
   addStoreOptions(migrate.command('resume').description('let a paused backfill continue')).action((options: StoreOptions) =>
-    run(() => Promise.resolve(migratePause(options, io, false))),
+    run(() => migratePause(options, io, false)),
   );
 }

@@ -1,8 +1,15 @@
 // `almanac migrate status|pause|resume`: what each migration phase is doing, read from the database
 // itself so it works beside a running server (its own connection, no schema change), and the pause
 // flag the background runner polls between batches. Formatting helpers for the progress lines.
+// SQLite (--data) or PostgreSQL (--database postgres://…): the same facts from the same table shape.
 import { join } from 'node:path';
 import Database from 'better-sqlite3';
+import pg from 'pg';
+import { isPostgresUrl } from '../store/open.ts';
+import * as pgBackfill from '../store/postgres/backfill.ts';
+import { readAppliedMigrations as readPostgresApplied } from '../store/postgres/migrator.ts';
+import { POSTGRES_MIGRATIONS } from '../store/postgres/migrations/index.ts';
+import { TYPES } from '../store/postgres/session.ts';
 import { listBackfills, setBackfillPaused, type BackfillProgress } from '../store/sqlite/backfill.ts';
 import { readAppliedMigrations, type SqliteMigration } from '../store/sqlite/migrator.ts';
 import { SQLITE_MIGRATIONS } from '../store/sqlite/migrations/index.ts';
@@ -41,6 +48,45 @@ export function migrationStatus(db: Database.Database, migrations: readonly Sqli
   };
 }
 
+/** A plain connection to the configured PostgreSQL database; no migration, no release guard. */
+export async function withPostgresClient<T>(url: string, work: (client: pg.Client) => Promise<T>): Promise<T> {
+  const client = new pg.Client({ connectionString: url, application_name: 'almanac-cli', connectionTimeoutMillis: 5000, types: TYPES });
+  client.on('error', () => undefined);
+  try {
+    await client.connect();
+  } catch (error) {
+    await client.end().catch(() => undefined);
+    throw new CliError(ExitCode.failure, `cannot connect to PostgreSQL: ${(error as Error).message}`);
+  }
+  try {
+    return await work(client);
+  } finally {
+    await client.end().catch(() => undefined);
+  }
+}
+
+/** Applied and pending migrations and the backfills of whichever store the options name. */
+export async function readMigrationStatus(options: StoreOptions, io: CliIo): Promise<MigrationStatus> {
+  const database = storeConfig(options, io).database;
+  if (isPostgresUrl(database)) {
+    return withPostgresClient(database, async (client) => {
+      const applied = (await readPostgresApplied(client)).map((m) => m.version);
+      const done = new Set(applied);
+      return {
+        applied,
+        pending: POSTGRES_MIGRATIONS.filter((m) => !done.has(m.version)).map((m) => ({ version: m.version, name: m.name, phase: m.phase })),
+        backfills: await pgBackfill.listBackfills(client),
+      };
+    });
+  }
+  const db = openDatabaseFile(options, io);
+  try {
+    return migrationStatus(db);
+  } finally {
+    db.close();
+  }
+}
+
 export function duration(seconds: number | null): string {
   if (seconds === null || !Number.isFinite(seconds)) return 'unknown';
   const s = Math.round(seconds);
@@ -66,14 +112,8 @@ export function backfillLine(b: BackfillProgress, tty: boolean): string {
   return `${name}  ${state}\n  ${tty ? `${bar(b.rowsDone, b.rowsTotal)}  ` : ''}${counts}  ${rate}  ${eta}  ${lock}${b.owner === null ? '' : `  node ${b.owner.slice(0, 8)}`}\n`;
 }
 
-export function migrateStatus(options: StoreOptions & { readonly json?: boolean }, io: CliIo): number {
-  const db = openDatabaseFile(options, io);
-  let status: MigrationStatus;
-  try {
-    status = migrationStatus(db);
-  } finally {
-    db.close();
-  }
+export async function migrateStatus(options: StoreOptions & { readonly json?: boolean }, io: CliIo): Promise<number> {
+  const status = await readMigrationStatus(options, io);
   if (options.json === true) {
     io.stdout(json(status));
     return ExitCode.ok;
@@ -89,17 +129,23 @@ export function migrateStatus(options: StoreOptions & { readonly json?: boolean 
   return ExitCode.ok;
 }
 
-export function migratePause(options: StoreOptions, io: CliIo, paused: boolean): number {
-  const db = openDatabaseFile(options, io);
-  try {
-    const touched = setBackfillPaused(db, SQLITE_MIGRATIONS, paused, Date.now());
-    io.stdout(
-      touched.length === 0
-        ? 'no backfill is pending\n'
-        : `${paused ? 'paused' : 'resumed'} backfill ${touched.join(', ')}${paused ? ' (the runner stops before its next batch)' : ''}\n`,
-    );
-  } finally {
-    db.close();
+export async function migratePause(options: StoreOptions, io: CliIo, paused: boolean): Promise<number> {
+  const database = storeConfig(options, io).database;
+  let touched: number[];
+  if (isPostgresUrl(database)) {
+    touched = await withPostgresClient(database, (client) => pgBackfill.setBackfillPaused(client, POSTGRES_MIGRATIONS, paused, Date.now()));
+  } else {
+    const db = openDatabaseFile(options, io);
+    try {
+      touched = setBackfillPaused(db, SQLITE_MIGRATIONS, paused, Date.now());
+    } finally {
+      db.close();
+    }
   }
+  io.stdout(
+    touched.length === 0
+      ? 'no backfill is pending\n'
+      : `${paused ? 'paused' : 'resumed'} backfill ${touched.join(', ')}${paused ? ' (the runner stops before its next batch)' : ''}\n`,
+  );
   return ExitCode.ok;
 }

@@ -7,7 +7,7 @@ import { join } from 'node:path';
 import { currentReleaseIdentity } from '../release/identity.ts';
 import { isPostgresUrl } from '../store/open.ts';
 import { isReleaseStore } from '../store/release-store.ts';
-import { listBackfills } from '../store/sqlite/backfill.ts';
+import { listBackfills, type BackfillProgress } from '../store/sqlite/backfill.ts';
 import { latestRehearsal, rehearsalProblem } from '../store/sqlite/rehearsals.ts';
 import { currentRelease } from '../store/sqlite/release-state.ts';
 import { DATABASE_FILE } from '../store/sqlite/sqlite-store.ts';
@@ -15,7 +15,7 @@ import { CliError, ExitCode } from './exit-codes.ts';
 import { isoTime, json } from './format.ts';
 import type { CliIo } from './io.ts';
 import { addStoreOptions, type Run } from './run.ts';
-import { backfillLine, openDatabaseFile } from './migrate-progress.ts';
+import { backfillLine, openDatabaseFile, readMigrationStatus } from './migrate-progress.ts';
 import { storeConfig, withStore, type StoreOptions } from './store.ts';
 
 interface ExpectOptions extends StoreOptions {
@@ -96,10 +96,12 @@ export async function releaseStatus(options: StoreOptions & { readonly json?: bo
     return { ...(await store.releaseRecords()), guard: store.releaseGuard(), nodes: await store.liveNodes(Date.now() - 60_000) };
   });
   let rehearsal;
-  let backfills: ReturnType<typeof listBackfills> = [];
+  let backfills: BackfillProgress[];
   let rehearsalIssue;
-  // Rehearsals and backfills are kept by the SQLite migration runner only so far (issue 7).
-  if (!isPostgresUrl(storeConfig(options, io).database)) {
+  // Rehearsals are kept by the SQLite migration runner only so far (issue 7); backfills by both.
+  if (isPostgresUrl(storeConfig(options, io).database)) {
+    backfills = (await readMigrationStatus(options, io)).backfills;
+  } else {
     const db = openDatabaseFile(options, io);
     try {
       rehearsal = latestRehearsal(db, own.migrationHash);
