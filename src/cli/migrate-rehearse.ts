@@ -2,15 +2,19 @@
 // live database (src/release/rehearsal.ts), prints the report, and stores it in the live database
 // tied to the migration set's hash and the data size — what `almanac release expect` requires.
 import { currentReleaseIdentity } from '../release/identity.ts';
+import { rehearsePostgres } from '../release/postgres-rehearsal.ts';
 import { rehearse, type RehearsalReport, type RehearsalStep } from '../release/rehearsal.ts';
+import { isPostgresUrl } from '../store/open.ts';
+import { POSTGRES_MIGRATIONS } from '../store/postgres/migrations/index.ts';
+import { recordRehearsal as recordPostgresRehearsal } from '../store/postgres/rehearsals.ts';
 import type { SqliteMigration } from '../store/sqlite/migrator.ts';
 import { SQLITE_MIGRATIONS } from '../store/sqlite/migrations/index.ts';
 import { recordRehearsal } from '../store/sqlite/rehearsals.ts';
 import { CliError, ExitCode } from './exit-codes.ts';
 import { json } from './format.ts';
 import type { CliIo } from './io.ts';
-import { duration, openDatabaseFile } from './migrate-progress.ts';
-import type { StoreOptions } from './store.ts';
+import { duration, openDatabaseFile, withPostgresClient } from './migrate-progress.ts';
+import { storeConfig, type StoreOptions } from './store.ts';
 
 export interface RehearseOptions extends StoreOptions {
   readonly json?: boolean;
@@ -53,7 +57,47 @@ export function formatReport(report: RehearsalReport): string {
   return `${lines.join('\n')}\n`;
 }
 
+function recordOf(report: RehearsalReport) {
+  return {
+    migrationHash: report.migrationHash,
+    version: report.version,
+    passed: report.passed,
+    dataBytes: report.dataBytes,
+    objectRows: report.objectRows,
+    longestLockMs: report.longestLockMs,
+    estimatedMs: report.estimatedMs,
+    report: JSON.stringify(report),
+    createdAt: report.createdAt,
+  };
+}
+
+/** On PostgreSQL: a scratch database in the same cluster (the user needs CREATEDB), dropped afterwards. */
+async function rehearseOnPostgres(url: string, options: RehearseOptions, io: CliIo): Promise<RehearsalReport> {
+  const identity = currentReleaseIdentity();
+  const report = await rehearsePostgres({
+    url,
+    migrations: POSTGRES_MIGRATIONS,
+    migrationHash: identity.migrationHash,
+    version: identity.version,
+    loadRate: positive(options.loadRate, '--load-rate', 50),
+    lockBudgetMs: positive(options.lockBudget, '--lock-budget', 100),
+    onStep: (step) => {
+      if (options.json !== true) io.stderr(`${stepLine(step)}\n`);
+    },
+  });
+  await withPostgresClient(url, (client) => recordPostgresRehearsal(client, recordOf(report)));
+  return report;
+}
+
 export async function migrateRehearse(options: RehearseOptions, io: CliIo, migrations: readonly SqliteMigration[] = SQLITE_MIGRATIONS): Promise<number> {
+  const database = storeConfig(options, io).database;
+  const report = isPostgresUrl(database) ? await rehearseOnPostgres(database, options, io) : await rehearseOnSqlite(options, io, migrations);
+  io.stdout(options.json === true ? json(report) : formatReport(report));
+  if (!report.passed) throw new CliError(ExitCode.failure, `the rehearsal failed: ${report.failures.length} step(s) over the ${report.lockBudgetMs} ms lock budget`);
+  return ExitCode.ok;
+}
+
+async function rehearseOnSqlite(options: RehearseOptions, io: CliIo, migrations: readonly SqliteMigration[]): Promise<RehearsalReport> {
   const identity = currentReleaseIdentity();
   const live = openDatabaseFile(options, io);
   let report: RehearsalReport;
@@ -70,23 +114,9 @@ export async function migrateRehearse(options: RehearseOptions, io: CliIo, migra
         if (options.json !== true) io.stderr(`${stepLine(step)}\n`);
       },
     });
-    live.transaction(() =>
-      recordRehearsal(live, {
-        migrationHash: report.migrationHash,
-        version: report.version,
-        passed: report.passed,
-        dataBytes: report.dataBytes,
-        objectRows: report.objectRows,
-        longestLockMs: report.longestLockMs,
-        estimatedMs: report.estimatedMs,
-        report: JSON.stringify(report),
-        createdAt: report.createdAt,
-      }),
-    ).immediate();
+    live.transaction(() => recordRehearsal(live, recordOf(report))).immediate();
   } finally {
     live.close();
   }
-  io.stdout(options.json === true ? json(report) : formatReport(report));
-  if (!report.passed) throw new CliError(ExitCode.failure, `the rehearsal failed: ${report.failures.length} step(s) over the ${report.lockBudgetMs} ms lock budget`);
-  return ExitCode.ok;
+  return report;
 }

@@ -15,7 +15,10 @@ import { CliError, ExitCode } from './exit-codes.ts';
 import { isoTime, json } from './format.ts';
 import type { CliIo } from './io.ts';
 import { addStoreOptions, type Run } from './run.ts';
-import { backfillLine, openDatabaseFile, readMigrationStatus } from './migrate-progress.ts';
+import { backfillLine, openDatabaseFile, readMigrationStatus, withPostgresClient } from './migrate-progress.ts';
+import { readAppliedMigrations as readPostgresApplied } from '../store/postgres/migrator.ts';
+import { latestRehearsal as latestPostgresRehearsal, rehearsalProblem as postgresRehearsalProblem } from '../store/postgres/rehearsals.ts';
+import { currentRelease as currentPostgresRelease } from '../store/postgres/release-state.ts';
 import { storeConfig, withStore, type StoreOptions } from './store.ts';
 
 interface ExpectOptions extends StoreOptions {
@@ -45,11 +48,15 @@ function parseWindow(window: string | undefined): { from: number | null; until: 
  * of its migration set on this database. An empty data folder (first start creates the schema) and
  * a release with the migrations already in place need none.
  */
-function requireRehearsal(options: StoreOptions, io: CliIo, version: string, migrationHash: string): void {
+async function requireRehearsal(options: StoreOptions, io: CliIo, version: string, migrationHash: string): Promise<void> {
   const config = storeConfig(options, io);
   if (isPostgresUrl(config.database)) {
-    // Rehearsal into a scratch PostgreSQL database is not built yet (issue 7): say so rather than pretend.
-    io.stderr('warning: rehearsals run on SQLite only so far; this PostgreSQL release is expected without one\n');
+    const problem = await withPostgresClient(config.database, async (client) => {
+      if ((await readPostgresApplied(client)).length === 0) return undefined; // empty: the first start creates the schema
+      if ((await currentPostgresRelease(client))?.migrationHash === migrationHash) return undefined;
+      return postgresRehearsalProblem(client, migrationHash, Date.now());
+    });
+    if (problem !== undefined) throw new CliError(ExitCode.failure, `release ${version} is not expected: ${problem}`);
     return;
   }
   if (!existsSync(join(config.data, DATABASE_FILE))) return;
@@ -71,7 +78,7 @@ export async function releaseExpect(version: string, options: ExpectOptions, io:
   if (options.approvedBy.trim() === '') throw new CliError(ExitCode.usage, '--approved-by needs a name');
   const window = parseWindow(options.window);
   const migrationHash = options.migrationHash ?? own.migrationHash;
-  requireRehearsal(options, io, version, migrationHash);
+  await requireRehearsal(options, io, version, migrationHash);
   await withStore(options, io, async (store) => {
     if (!isReleaseStore(store)) throw new CliError(ExitCode.usage, 'this store keeps no release records');
     await store.expectRelease({
@@ -98,9 +105,13 @@ export async function releaseStatus(options: StoreOptions & { readonly json?: bo
   let rehearsal;
   let backfills: BackfillProgress[];
   let rehearsalIssue;
-  // Rehearsals are kept by the SQLite migration runner only so far (issue 7); backfills by both.
-  if (isPostgresUrl(storeConfig(options, io).database)) {
+  const database = storeConfig(options, io).database;
+  if (isPostgresUrl(database)) {
     backfills = (await readMigrationStatus(options, io)).backfills;
+    [rehearsal, rehearsalIssue] = await withPostgresClient(database, async (client) => [
+      await latestPostgresRehearsal(client, own.migrationHash),
+      await postgresRehearsalProblem(client, own.migrationHash, Date.now()),
+    ] as const);
   } else {
     const db = openDatabaseFile(options, io);
     try {
