@@ -78,7 +78,8 @@ function copyDatabase(from: string, to: string): Promise<void> {
 interface Load {
   /** Latencies (from when each operation was due) of operations due from now on. */
   mark(): number;
-  maxSince(mark: number): number;
+  /** The longest latency of the operations due since `mark`, or undefined when none was due. */
+  maxSince(mark: number): number | undefined;
   stop(): Promise<RehearsalReport['load']>;
 }
 
@@ -137,7 +138,10 @@ async function startLoad(url: string, rate: number): Promise<Load | undefined> {
   })();
   return {
     mark: () => performance.now(),
-    maxSince: (mark) => Math.max(0, ...latencies.filter((l) => l.due >= mark).map((l) => l.ms)),
+    maxSince: (mark) => {
+      const since = latencies.filter((l) => l.due >= mark).map((l) => l.ms);
+      return since.length === 0 ? undefined : Math.max(...since);
+    },
     stop: async () => {
       stopped = true;
       await loop;
@@ -203,11 +207,11 @@ export async function rehearsePostgres(options: PostgresRehearsalOptions): Promi
           // A transactional step holds its table locks until COMMIT; CREATE INDEX CONCURRENTLY holds none writers wait for.
           step = { version: migration.version, name: migration.name, phase: migration.phase, wallMs, longestLockMs: migration.transactional === false ? 0 : wallMs };
         }
-        const waited = load?.maxSince(mark) ?? 0;
+        const waited = load?.maxSince(mark);
         const overBudget = step.longestLockMs > budget;
         const full: RehearsalStep = {
           ...step,
-          statements: [{ sql: `longest synthetic request during this step: ${waited.toFixed(1)} ms`, ms: waited }],
+          ...(waited === undefined ? {} : { statements: [{ sql: `the longest synthetic request due during this step (lock waits included)`, ms: waited }] }),
           overBudget,
           ...(overBudget ? { hint: `held its locks ${step.longestLockMs.toFixed(1)} ms: split it, build indexes CONCURRENTLY, add constraints NOT VALID then VALIDATE, or move the work into a batched backfill` } : {}),
         };
