@@ -120,23 +120,26 @@ function startOnSqlite(store: SqliteStore, metrics: HttpMetrics, logger: Logger,
  */
 function startOnPostgres(store: PostgresStore, metrics: HttpMetrics, logger: Logger, node: string): BackgroundBackfill {
   let runner: pgBackfill.PostgresBackfillRunner | undefined;
+  let client: Awaited<ReturnType<typeof pgBackfill.backfillConnection>> | undefined;
   let stopped = false;
   const started = (async () => {
-    const client = await pgBackfill.backfillConnection(store.url);
-    try {
-      if ((await pgBackfill.pendingBackfills(client, store.migrations)).length === 0 || stopped) return;
-      registerGauges(metrics, () => pgBackfill.listBackfills(client));
-      metrics.recent.markBaseline();
-      runner = new pgBackfill.PostgresBackfillRunner(client, store.migrations, {
-        node,
-        pressure: () => metrics.recent.pressure(),
-        onEvent: (event) => logEvent(logger, event),
-      });
-      await runner.run();
-      await store.refreshBusyTable();
-    } finally {
-      await client.end().catch(() => undefined);
+    client = await pgBackfill.backfillConnection(store.url);
+    const own = client;
+    if ((await pgBackfill.pendingBackfills(own, store.migrations)).length === 0 || stopped) {
+      client = undefined;
+      await own.end().catch(() => undefined);
+      return;
     }
+    // The connection stays open after the run, until stop(), so the gauges keep showing the result.
+    registerGauges(metrics, () => pgBackfill.listBackfills(own));
+    metrics.recent.markBaseline();
+    runner = new pgBackfill.PostgresBackfillRunner(own, store.migrations, {
+      node,
+      pressure: () => metrics.recent.pressure(),
+      onEvent: (event) => logEvent(logger, event),
+    });
+    await runner.run();
+    await store.refreshBusyTable();
   })();
   const finished = started.then(
     () => undefined,
@@ -151,6 +154,7 @@ function startOnPostgres(store: PostgresStore, metrics: HttpMetrics, logger: Log
       stopped = true;
       await runner?.stop();
       await finished;
+      await client?.end().catch(() => undefined);
     },
   };
 }
