@@ -5,7 +5,8 @@
 import assert from 'node:assert/strict';
 import { after, describe, it } from 'node:test';
 import { skipWithoutPostgres, TestPostgres } from '../../../test/support/postgres.ts';
-import { backfillConnection, PostgresBackfillRunner } from './backfill.ts';
+import pg from 'pg';
+import { backfillConnection, claimBackfill, PostgresBackfillRunner, runBatch } from './backfill.ts';
 import { POSTGRES_MIGRATIONS } from './migrations/index.ts';
 import { PostgresStore } from './postgres-store.ts';
 
@@ -74,6 +75,38 @@ void describe('object_busy on PostgreSQL', { skip }, () => {
       assert.deepEqual(await names(store, other, true), ['busy.ics'], 'a copy keeps its source’s answer');
     } finally {
       await store.close();
+    }
+  });
+
+  void it('never writes a value derived from a body a concurrent PUT is replacing', { timeout: 60_000 }, async () => {
+    cluster ??= await TestPostgres.start();
+    const url = await cluster.createDatabase('busy_race');
+    const old = await PostgresStore.open({ url, release: RELEASE, migrations: POSTGRES_MIGRATIONS.filter((m) => m.version <= 4) });
+    const user = await old.createUser({ name: 'alice', email: null, displayName: null, passwordHash: null });
+    await old.ensureHomes(user.id, [{ path: '/calendars/alice/', kind: 'calendar-home', children: [{ name: 'default', kind: 'calendar', properties: [] }] }]);
+    const collectionId = (await old.getCollection('/calendars/alice/default/'))!.id;
+    const { object } = await old.putObject({ collectionId, name: 'a.ics', body: event('a', false), contentType: 'text/calendar', metadata: { uid: 'a', component: 'VEVENT' } });
+    await old.close();
+    const store = await PostgresStore.open({ url, release: RELEASE });
+    await store.close();
+    const backfill = POSTGRES_MIGRATIONS.find((m) => m.version === 7)!;
+
+    // A PUT in flight: the body is replaced (now transparent) but not committed yet.
+    const writer = new pg.Client({ connectionString: url });
+    await writer.connect();
+    const runner = await backfillConnection(url, 300);
+    try {
+      await writer.query('BEGIN');
+      await writer.query("UPDATE objects SET body = $1, etag = 'new' WHERE id = $2", [event('a', true), object.id]);
+      assert.ok(await claimBackfill(runner, backfill, 'n', Date.now(), 30_000, 100));
+      await assert.rejects(runBatch(runner, backfill, { node: 'n', batchSize: 100 }), (error: { code?: string }) => error.code === '55P03', 'the batch waits for the PUT, then gives up whole');
+      await writer.query('COMMIT');
+      assert.equal((await runBatch(runner, backfill, { node: 'n', batchSize: 100 })).done, true);
+      const row = await runner.query<{ busy: number }>('SELECT busy FROM object_busy WHERE object_id = $1', [object.id]);
+      assert.deepEqual(row.rows, [{ busy: 0 }], 'derived from the committed (transparent) body');
+    } finally {
+      await writer.end();
+      await runner.end();
     }
   });
 });
