@@ -16,6 +16,7 @@ import { DEFAULTS, type Config } from '../src/config/config.ts';
 import type { DavServer } from '../src/dav/server.ts';
 import { buildDavServer } from '../src/http/app.ts';
 import { currentReleaseIdentity } from '../src/release/identity.ts';
+import { SQLITE_MIGRATIONS } from '../src/store/sqlite/migrations/index.ts';
 import { SqliteStore } from '../src/store/sqlite/sqlite-store.ts';
 import { chance, contactSpec, eventSpec, mulberry32, renderContact, renderItem, taskSpec, type Random } from './generate.ts';
 
@@ -30,7 +31,21 @@ export interface GenerateOptions {
   readonly password: string;
   /** Child processes filling slices of the users side by side (default 1: this process). */
   readonly jobs?: number;
+  /**
+   * Build the database on the schema before the reference migration (0009/0010 object_busy),
+   * recorded as an older release (0.0.9), so this release meets it as a real upgrade does.
+   */
+  readonly previousSchema?: boolean;
   readonly log?: (line: string) => void;
+}
+
+/** The schema version the previous release stopped at, and the identity it recorded. */
+export const PREVIOUS_SCHEMA_VERSION = 8;
+export const PREVIOUS_RELEASE = { version: '0.0.9', migrationHash: 'prev' } as const;
+
+function openGeneratorStore(options: GenerateOptions): SqliteStore {
+  if (options.previousSchema !== true) return SqliteStore.open({ dataDir: options.dataDir, release: currentReleaseIdentity(), bulkLoad: true });
+  return SqliteStore.open({ dataDir: options.dataDir, migrations: SQLITE_MIGRATIONS.filter((m) => m.version <= PREVIOUS_SCHEMA_VERSION), release: PREVIOUS_RELEASE, bulkLoad: true });
 }
 
 export interface ManifestCollection {
@@ -91,7 +106,7 @@ interface UsersResult {
 async function generateUsers(options: GenerateOptions, from: number, to: number): Promise<UsersResult> {
   const log = options.log ?? (() => undefined);
   const started = performance.now();
-  const store = SqliteStore.open({ dataDir: options.dataDir, release: currentReleaseIdentity(), bulkLoad: true });
+  const store = openGeneratorStore(options);
   const config: Config = { ...DEFAULTS, data: options.dataDir, logLevel: 'warn' };
   const dav = buildDavServer(store, config, pino({ level: 'warn' }));
   // One hash for every account: argon2 is slow on purpose, and these are test accounts.
@@ -166,7 +181,7 @@ export async function generateDatabase(options: GenerateOptions): Promise<{ mani
   if (jobs === 1) result = await generateUsers(options, 0, options.users);
   else {
     // The schema first, so the jobs do not race to create it.
-    await SqliteStore.open({ dataDir: options.dataDir, release: currentReleaseIdentity(), bulkLoad: true }).close();
+    await openGeneratorStore(options).close();
     result = await generateInJobs(options, jobs);
   }
   const manifest: Manifest = { seed: options.seed, password: options.password, users: result.users, objects: result.objects };
@@ -175,7 +190,8 @@ export async function generateDatabase(options: GenerateOptions): Promise<{ mani
   return { manifest, seconds, objectsPerSecond: result.objects / seconds };
 }
 
-const USAGE = `usage: node bench/generate-db.ts --data DIR [--users 40] [--calendars 2] [--events 200] [--contacts 100] [--seed 42] [--password generated-secret] [--jobs 1]
+const USAGE = `usage: node bench/generate-db.ts --data DIR [--users 40] [--calendars 2] [--events 200] [--contacts 100] [--seed 42] [--password generated-secret] [--jobs 1] [--previous-schema]
+  --previous-schema: the schema before migration 0009 (object_busy), recorded as release 0.0.9
   objects = users × (calendars × events + contacts); e.g. --users 2000 --events 200 --contacts 100 gives 1,000,000`;
 
 async function main(): Promise<number> {
@@ -191,6 +207,7 @@ async function main(): Promise<number> {
       seed: { type: 'string', default: '42' },
       password: { type: 'string', default: 'generated-secret' },
       jobs: { type: 'string', default: '1' },
+      'previous-schema': { type: 'boolean', default: false },
       help: { type: 'boolean', default: false },
     },
   });
@@ -212,6 +229,7 @@ async function main(): Promise<number> {
     seed: count(values.seed, 'seed'),
     password: values.password,
     jobs: Math.max(1, count(values.jobs, 'jobs')),
+    previousSchema: values['previous-schema'],
     log: (line) => process.stderr.write(`${line}\n`),
   });
   process.stdout.write(`${JSON.stringify({ objects: result.manifest.objects, users: result.manifest.users.length, seconds: Math.round(result.seconds * 10) / 10, objectsPerSecond: Math.round(result.objectsPerSecond) })}\n`);

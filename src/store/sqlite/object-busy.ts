@@ -7,8 +7,13 @@ import type Database from 'better-sqlite3';
 import { migration as busyBackfill } from './migrations/0010-object-busy-backfill.ts';
 import { OBJECT_COLUMNS, type ObjectRow } from './rows.ts';
 
-/** 1 may add busy time, 0 never, -1 unknown (looked at every time). */
-function busyValue(mayBeBusy: boolean | null | undefined): number {
+/**
+ * 1 may add busy time, 0 never, -1 unknown (looked at every time). The backfill's rule (0010): only
+ * VEVENT and VFREEBUSY can be busy — a vCard or a task never is, so the write path says 0 for them too
+ * (their metadata carries no mayBeBusy) and a row never depends on which of the two wrote it.
+ */
+function busyValue(component: string | null | undefined, mayBeBusy: boolean | null | undefined): number {
+  if (component !== undefined && component !== null && component !== 'VEVENT' && component !== 'VFREEBUSY') return 0;
   return mayBeBusy === true ? 1 : mayBeBusy === false ? 0 : -1;
 }
 
@@ -40,8 +45,8 @@ export class ObjectBusyIndex {
   }
 
   /** Inside the write transaction of a PUT, after the object row was written. */
-  write(objectId: number, collectionId: number, metadata: { readonly mayBeBusy?: boolean | null; readonly firstStart?: number | null; readonly lastEnd?: number | null }): void {
-    this.statements?.upsert.run(objectId, collectionId, busyValue(metadata.mayBeBusy), metadata.firstStart ?? null, metadata.lastEnd ?? null);
+  write(objectId: number, collectionId: number, metadata: { readonly component?: string | null; readonly mayBeBusy?: boolean | null; readonly firstStart?: number | null; readonly lastEnd?: number | null }): void {
+    this.statements?.upsert.run(objectId, collectionId, busyValue(metadata.component, metadata.mayBeBusy), metadata.firstStart ?? null, metadata.lastEnd ?? null);
   }
 
   /** A copy has the same body, so the same answer. */
