@@ -7,6 +7,7 @@
 // report, targets checked; test/operations/migration-proof.test.ts runs it small in CI.
 // `node bench/migration-proof.ts --help`; bench/README.md. Must not import DAV internals.
 import { mkdtempSync, rmSync } from 'node:fs';
+import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
@@ -63,11 +64,23 @@ export interface ProofReport {
   readonly backfillLongestLockMs: number;
   readonly backfillBatches: number;
   readonly backfillMs: number;
+  readonly failedRehearsals: string[];
   readonly rehearsal: { readonly passed: boolean; readonly estimatedBackfillMs: number; readonly longestLockMs: number; readonly copyMs: number };
   /** (real − estimated) / estimated, in percent. */
   readonly etaErrorPercent: number;
   readonly verification: BusyVerification;
   readonly missedTargets: string[];
+}
+
+function freePort(): Promise<number> {
+  return new Promise((resolve, reject) => {
+    const probe = createServer();
+    probe.once('error', reject);
+    probe.listen(0, '127.0.0.1', () => {
+      const address = probe.address();
+      probe.close(() => (typeof address === 'object' && address !== null ? resolve(address.port) : reject(new Error('no port'))));
+    });
+  });
 }
 
 function checked(result: { code: number | null; stdout: string; stderr: string }, what: string): string {
@@ -150,8 +163,9 @@ export async function runMigrationProof(options: ProofOptions): Promise<ProofRep
     log,
   });
   log(`${generated.manifest.objects} objects in ${generated.seconds.toFixed(1)} s; starting the server (this release is not expected yet)`);
-  // info: the expand's lock time is logged at info when the new worker opens the store.
-  const server = await startServerProcess([], { dataDir: options.dataDir, keepData: true, logLevel: 'info' });
+  // info: the expand's lock time is logged at info when the new worker opens the store. A fixed port:
+  // a worker killed with -9 closes the shared socket, and its replacement binds the port again.
+  const server = await startServerProcess([], { dataDir: options.dataDir, keepData: true, logLevel: 'info', port: await freePort() });
   const oracle = new LoadOracle({ url: server.url, manifest: generated.manifest, rate: options.rate, maxInFlight: 16, freshConnectionShare: 0.1 });
   let killWindowViolations: OracleReport['violations'] | null = null;
   let killedAtRows: number | null = null;
@@ -162,7 +176,20 @@ export async function runMigrationProof(options: ProofOptions): Promise<ProofRep
     await sleep(options.phaseSeconds * 1000);
 
     log('rehearsing on an online copy of the live database');
-    const rehearsal = JSON.parse(checked(await runCli(['migrate', 'rehearse', '--json', ...store]), 'migrate rehearse')) as RehearsalReport;
+    // On a shared machine one batch can be descheduled past the budget: up to three rehearsals, each
+    // failed one reported (release expect needs a passing one).
+    const failedRehearsals: string[] = [];
+    let rehearsal: RehearsalReport | undefined;
+    while (rehearsal === undefined) {
+      const run = await runCli(['migrate', 'rehearse', '--json', ...store]);
+      const parsed = JSON.parse(run.stdout || '{}') as Partial<RehearsalReport>;
+      if (run.code === 0 && parsed.passed === true) rehearsal = parsed as RehearsalReport;
+      else {
+        failedRehearsals.push(parsed.failures?.join('; ') ?? run.stderr.trim());
+        log(`rehearsal failed: ${failedRehearsals.at(-1) ?? ''}`);
+        if (failedRehearsals.length >= 3) throw new Error(`three rehearsals failed: ${failedRehearsals.join(' | ')}`);
+      }
+    }
     const version = currentReleaseIdentity().version;
     checked(await runCli(['release', 'expect', version, '--approved-by', 'proof', '--reason', 'bench/migration-proof.ts', ...store]), 'release expect');
 
@@ -186,7 +213,10 @@ export async function runMigrationProof(options: ProofOptions): Promise<ProofRep
         process.kill(victim, 'SIGKILL');
         const replaced = Date.now() + 30_000;
         while ((server.servingPid() === victim || server.servingPid() === undefined) && Date.now() < replaced) await sleep(50);
-        if (server.servingPid() === victim) throw new Error('the supervisor did not replace the killed worker within 30 s');
+        if (server.servingPid() === victim) {
+          const errors = server.stderr().split('\n').filter((line) => /"level":(50|60)/u.test(line));
+          throw new Error(`the supervisor did not replace the killed worker within 30 s:\n${errors.slice(-5).join('\n')}`);
+        }
         await sleep(1000); // answers the dead worker owed have failed by now
         killWindowViolations = subtract(oracle.snapshot().violations, before);
         oracle.setPhase('during');
@@ -232,7 +262,7 @@ export async function runMigrationProof(options: ProofOptions): Promise<ProofRep
     // A kill adds the stale-claim wait to the real duration; the ETA target is for an undisturbed run.
     if (killedAtRows === null && !(Math.abs(etaErrorPercent) <= 25)) missed.push(`rehearsal ETA off by ${etaErrorPercent.toFixed(0)} % (target ±25 %)`);
     if (verification.missing + verification.orphans + verification.wrong > 0) missed.push(`object_busy: ${verification.missing} missing, ${verification.orphans} orphans, ${verification.wrong} wrong`);
-    if (!rehearsal.passed) missed.push('the rehearsal failed');
+    if (failedRehearsals.length > 0) missed.push(`${failedRehearsals.length} rehearsal(s) failed before one passed: ${failedRehearsals.join(' | ')}`);
 
     return {
       objects: generated.manifest.objects,
@@ -245,6 +275,7 @@ export async function runMigrationProof(options: ProofOptions): Promise<ProofRep
       backfillLongestLockMs: backfill.longestLockMs,
       backfillBatches: backfill.batches,
       backfillMs,
+      failedRehearsals,
       rehearsal: { passed: rehearsal.passed, estimatedBackfillMs, longestLockMs: rehearsal.longestLockMs, copyMs: rehearsal.copyMs },
       etaErrorPercent,
       verification,
@@ -269,6 +300,7 @@ export function formatProof(r: ProofReport): string {
     ...['before', 'during', 'kill', 'after'].filter((n) => r.oracle.phases[n] !== undefined).map((n) => `  ${phase(n)}`),
     `p99 during/before: ${r.p99RatioDuringBefore?.toFixed(2) ?? 'unknown'}`,
     `longest lock: expand ${r.expandLockMs?.toFixed(2) ?? 'not logged'} ms, backfill batches ${r.backfillLongestLockMs.toFixed(2)} ms (${r.backfillBatches} batches)`,
+    ...r.failedRehearsals.map((f) => `failed rehearsal: ${f}`),
     `backfill ${(r.backfillMs / 1000).toFixed(1)} s; rehearsal estimated ${(r.rehearsal.estimatedBackfillMs / 1000).toFixed(1)} s (${r.etaErrorPercent >= 0 ? '+' : ''}${r.etaErrorPercent.toFixed(0)} %)`,
     ...(r.killedAtRows === null ? [] : [`kill -9 at ${r.killedAtRows} rows; violations in the kill window: ${JSON.stringify(r.killWindowViolations)}`]),
     `object_busy: ${r.verification.rows} rows for ${r.verification.objects} objects; ${r.verification.missing} missing, ${r.verification.orphans} orphans, ${r.verification.wrong} wrong`,

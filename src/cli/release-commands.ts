@@ -4,6 +4,7 @@
 import type { Command } from 'commander';
 import { existsSync } from 'node:fs';
 import { join } from 'node:path';
+import { setTimeout as sleep } from 'node:timers/promises';
 import { currentReleaseIdentity } from '../release/identity.ts';
 import { isPostgresUrl } from '../store/open.ts';
 import { isReleaseStore } from '../store/release-store.ts';
@@ -81,15 +82,20 @@ export async function releaseExpect(version: string, options: ExpectOptions, io:
   await requireRehearsal(options, io, version, migrationHash);
   await withStore(options, io, async (store) => {
     if (!isReleaseStore(store)) throw new CliError(ExitCode.usage, 'this store keeps no release records');
-    await store.expectRelease({
-      version,
-      migrationHash,
-      windowFrom: window.from,
-      windowUntil: window.until,
-      approvedBy: options.approvedBy.trim(),
-      reason: options.reason ?? null,
-      createdAt: Date.now(),
-    });
+    const expectation = { version, migrationHash, windowFrom: window.from, windowUntil: window.until, approvedBy: options.approvedBy.trim(), reason: options.reason ?? null, createdAt: Date.now() };
+    // Run beside a serving node under write load, the store's short busy wait can lose to a request's
+    // transaction: try again for a few seconds rather than fail the operator's command.
+    const deadline = Date.now() + 10_000;
+    for (let delay = 5; ; delay = Math.min(delay * 2, 200)) {
+      try {
+        await store.expectRelease(expectation);
+        break;
+      } catch (error) {
+        const code = (error as { code?: unknown }).code;
+        if ((code !== 'SQLITE_BUSY' && code !== 'SQLITE_LOCKED') || Date.now() + delay > deadline) throw error;
+        await sleep(delay);
+      }
+    }
   });
   io.stdout(`release ${version} (migrations ${migrationHash.slice(0, 12)}) is now expected${options.window === undefined ? '' : ` during ${options.window}`}\n`);
   return ExitCode.ok;

@@ -55,6 +55,7 @@ export class Supervisor {
   private restartAgain = false;
   private stopping = false;
   private respawnDelay = RESPAWN_MIN_MS;
+  private respawnTimer: NodeJS.Timeout | undefined;
 
   constructor(config: Config, io: CliIo, logger: Logger, workerArgs: readonly string[]) {
     this.config = config;
@@ -137,8 +138,7 @@ export class Supervisor {
       if (this.current !== worker || this.stopping) return;
       this.current = undefined;
       this.logger.error({ pid: worker.process.pid, code, signal }, `the serving worker died; starting another in ${this.respawnDelay} ms`);
-      setTimeout(() => void this.respawn(), this.respawnDelay).unref();
-      this.respawnDelay = Math.min(this.respawnDelay * 2, RESPAWN_MAX_MS);
+      this.scheduleRespawn();
     });
   }
 
@@ -152,9 +152,20 @@ export class Supervisor {
       this.writeStatus();
     } catch (error) {
       this.logger.error({ err: error }, `a replacement worker could not start; trying again in ${this.respawnDelay} ms`);
-      setTimeout(() => void this.respawn(), this.respawnDelay).unref();
-      this.respawnDelay = Math.min(this.respawnDelay * 2, RESPAWN_MAX_MS);
+      this.scheduleRespawn();
     }
+  }
+
+  /**
+   * Not unref'd: with the worker dead, this timer is all that keeps the supervisor alive — an unref'd
+   * one let it exit (code 13, main() unsettled) at the first kill -9 of its worker. stopAll clears it.
+   */
+  private scheduleRespawn(): void {
+    this.respawnTimer = setTimeout(() => {
+      this.respawnTimer = undefined;
+      void this.respawn();
+    }, this.respawnDelay);
+    this.respawnDelay = Math.min(this.respawnDelay * 2, RESPAWN_MAX_MS);
   }
 
   /** SIGHUP: a new worker takes over once ready; until then, and if it never is, the old one serves. */
@@ -208,6 +219,7 @@ export class Supervisor {
 
   private async stopAll(): Promise<number> {
     this.stopping = true;
+    clearTimeout(this.respawnTimer);
     const workers = Object.values(cluster.workers ?? {}).filter((worker): worker is Worker => worker !== undefined);
     const codes = await Promise.all(
       workers.map(

@@ -126,6 +126,25 @@ void describe('restart without downtime', () => {
     assert.deepEqual(members(final.body), [...expected].sort(), 'every acknowledged PUT is there');
   });
 
+  void it('replaces a serving worker killed with kill -9, keeping every acknowledged write', async () => {
+    // The listening socket closes with its last worker; with --port 0 the replacement gets a new port.
+    const url = (): string => (JSON.parse(readFileSync(join(server.dataDir, 'almanac.supervisor.json'), 'utf8')) as { url: string }).url;
+    const list = () => send(url(), new Agent({ keepAlive: false }), 'PROPFIND', CALENDAR, LISTING, { depth: '1', 'content-type': 'application/xml' });
+    const before = await list();
+    assert.equal(before.status, 207);
+    const victim = server.servingPid();
+    assert.ok(victim !== undefined && victim !== server.child.pid, 'a worker serves');
+    process.kill(victim, 'SIGKILL');
+    const deadline = Date.now() + 15_000;
+    while ((server.servingPid() === victim || server.servingPid() === undefined) && Date.now() < deadline) await new Promise((resolve) => setTimeout(resolve, 50));
+    assert.notEqual(server.servingPid(), victim, 'the supervisor started another worker');
+    assert.equal(server.child.exitCode, null, 'the supervisor is still running');
+    const listing = await list();
+    assert.equal(listing.status, 207);
+    assert.ok(members(before.body).length >= SEEDED);
+    assert.deepEqual(members(listing.body), members(before.body), 'every acknowledged write is still there');
+  });
+
   void it('says so when no server runs on the folder', async () => {
     const empty = mkdtempSync(join(tmpdir(), 'almanac-restart-'));
     try {

@@ -41,7 +41,7 @@ export function runCli(args: readonly string[], stdin = ''): Promise<{ code: num
 
 export async function startServerProcess(
   users: readonly { name: string; password: string }[],
-  options: { readonly dataDir?: string; readonly keepData?: boolean; readonly database?: string; readonly entry?: string; readonly logLevel?: string } = {},
+  options: { readonly dataDir?: string; readonly keepData?: boolean; readonly database?: string; readonly entry?: string; readonly logLevel?: string; readonly port?: number } = {},
 ): Promise<ServerProcess> {
   const dataDir = options.dataDir ?? mkdtempSync(join(tmpdir(), 'almanac-interop-'));
   const cleanUp = (): void => {
@@ -55,7 +55,7 @@ export async function startServerProcess(
     const result = await runCli(['user', 'add', user.name, '--password-stdin', ...store], `${user.password}\n`);
     if (result.code !== 0) throw new Error(`user add ${user.name} failed: ${result.stderr}`);
   }
-  const child = spawn(process.execPath, [options.entry ?? ENTRY, 'serve', '--host', '127.0.0.1', '--port', '0', ...store, '--log-level', options.logLevel ?? 'warn'], {
+  const child = spawn(process.execPath, [options.entry ?? ENTRY, 'serve', '--host', '127.0.0.1', '--port', String(options.port ?? 0), ...store, '--log-level', options.logLevel ?? 'warn'], {
     stdio: ['ignore', 'pipe', 'pipe'],
   });
   let stderr = '';
