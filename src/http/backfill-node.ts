@@ -3,6 +3,7 @@
 // lines every few batches and at each change of state. The runner has its own connection, slows down
 // on the node's recent request latency, and stops at `almanac migrate pause`. On PostgreSQL every node
 // starts one; the claim in the database lets one of them run it and the others wait.
+import { setTimeout as sleep } from 'node:timers/promises';
 import Database from 'better-sqlite3';
 import type { Logger } from 'pino';
 import { Gauge } from 'prom-client';
@@ -77,6 +78,22 @@ function logEvent(logger: Logger, event: BackfillEvent): void {
   );
 }
 
+/**
+ * The latency the backfill compares with must be this node's own before the backfill. A node just
+ * started (the usual case: the restart into the new release) has answered nothing yet, so the
+ * baseline would be the 5 ms floor and the runner would see ordinary load as "20× slower" and crawl
+ * (throttled the whole way, 4–5× slower than the rehearsal said). So it first waits for some requests
+ * to measure, up to BASELINE_WAIT_MS (an idle node keeps the floor, and with under 20 requests in 5 s
+ * the pressure reads 1 anyway).
+ */
+const BASELINE_WAIT_MS = 2_000;
+async function baseline(metrics: HttpMetrics, logger: Logger, stopped: () => boolean): Promise<void> {
+  const until = Date.now() + BASELINE_WAIT_MS;
+  while (!stopped() && metrics.recent.p99(60_000) === undefined && Date.now() < until) await sleep(100);
+  metrics.recent.markBaseline();
+  logger.info({ baselineP99Ms: metrics.recent.p99(60_000) ?? null }, 'backfill latency baseline taken');
+}
+
 /** Starts the runner when this release has backfills pending; undefined when there is none. */
 export function startBackgroundBackfill(store: Store, metrics: HttpMetrics, logger: Logger, node: string): BackgroundBackfill | undefined {
   if (store instanceof SqliteStore) return startOnSqlite(store, metrics, logger, node);
@@ -92,7 +109,6 @@ function startOnSqlite(store: SqliteStore, metrics: HttpMetrics, logger: Logger,
     return undefined;
   }
   registerGauges(metrics, () => Promise.resolve(db.open ? listBackfills(db) : []));
-  metrics.recent.markBaseline();
   const runner = new BackfillRunner({
     db,
     migrations: store.migrations,
@@ -100,13 +116,17 @@ function startOnSqlite(store: SqliteStore, metrics: HttpMetrics, logger: Logger,
     pressure: () => metrics.recent.pressure(),
     onEvent: (event) => logEvent(logger, event),
   });
-  const finished = runner.run().then(
-    () => undefined,
-    () => undefined, // logged by the failed event; serving goes on, on the schema as it is
-  );
+  let stopped = false;
+  const finished = baseline(metrics, logger, () => stopped)
+    .then(() => (stopped ? undefined : runner.run()))
+    .then(
+      () => undefined,
+      () => undefined, // logged by the failed event; serving goes on, on the schema as it is
+    );
   return {
     finished,
     stop: async () => {
+      stopped = true;
       await runner.stop();
       await finished;
       db.close();
@@ -132,7 +152,8 @@ function startOnPostgres(store: PostgresStore, metrics: HttpMetrics, logger: Log
     }
     // The connection stays open after the run, until stop(), so the gauges keep showing the result.
     registerGauges(metrics, () => pgBackfill.listBackfills(own));
-    metrics.recent.markBaseline();
+    await baseline(metrics, logger, () => stopped);
+    if (stopped) return; // stop() ends the connection
     runner = new pgBackfill.PostgresBackfillRunner(own, store.migrations, {
       node,
       pressure: () => metrics.recent.pressure(),
