@@ -196,7 +196,7 @@ export async function runMigrationProof(options: ProofOptions): Promise<ProofRep
     log('restarting into the expected release: expand at open, then the background backfill');
     oracle.setPhase('during');
     checked(await runCli(['restart', ...store]), 'restart');
-    const deadline = Date.now() + (options.backfillTimeoutSeconds ?? 900) * 1000;
+    const deadline = Date.now() + (options.backfillTimeoutSeconds ?? 3600) * 1000;
     let progress: BackfillProgress | undefined;
     let lastLog = Date.now();
     for (;;) {
