@@ -73,6 +73,8 @@ interface Answer {
   readonly status: number;
   readonly headers: Record<string, string | string[] | undefined>;
   readonly body: string;
+  /** Sent again after its first connection was reset before any answer. */
+  readonly retried?: boolean;
 }
 
 const PROPFIND = '<?xml version="1.0" encoding="utf-8"?><D:propfind xmlns:D="DAV:"><D:prop><D:getetag/><D:getcontenttype/></D:prop></D:propfind>';
@@ -209,7 +211,7 @@ export class LoadOracle {
       if (!(error instanceof StaleConnection)) throw error;
       this.keepAliveRetries += 1;
       if (this.examples.length < 20) this.examples.push(`[${this.phase}] keep-alive retry: ${method} ${path}: ${error.message}`);
-      return this.sendOnce(collection, this.fresh, method, path, body, headers);
+      return { ...(await this.sendOnce(collection, this.fresh, method, path, body, headers)), retried: true };
     }
   }
 
@@ -281,6 +283,9 @@ export class LoadOracle {
     const xml = { 'content-type': 'application/xml; charset=utf-8' };
     const classify = (answer: Answer, expected: readonly number[], what: string): 'ok' | 'unavailable' | 'failed' => {
       if (expected.includes(answer.status)) return 'ok';
+      // A conditional write retried after its connection was reset: if the server that died (kill -9)
+      // had done the first attempt, the retry's precondition fails. Not acknowledged, so uncertain.
+      if (answer.retried === true && answer.status === 412) return 'failed';
       if (answer.status === 503) {
         if (header(answer, 'retry-after') !== undefined) return 'unavailable';
         this.problem('failedResponses', `${what}: 503 without Retry-After`);
@@ -345,7 +350,7 @@ export class LoadOracle {
         const body = kind === 'calendar' ? calendarObject(this.random, uid, 0) : contactObject(this.random, uid, 0);
         const etag = existing === undefined ? undefined : collection.members.get(existing)?.etag;
         const conditions: Record<string, string> = existing === undefined ? { 'if-none-match': '*' } : etag !== undefined ? { 'if-match': etag } : {};
-        const answer = await this.send(collection, 'PUT', `${href}${name}`, body, { 'content-type': dataType, ...conditions });
+        const answer = await this.sendWrite(collection, name, 'PUT', `${href}${name}`, body, { 'content-type': dataType, ...conditions });
         const verdict = classify(answer, existing === undefined ? [201] : [200, 204], `PUT ${href}${name}`);
         this.wrote(collection, name, verdict, () => collection.members.set(name, { uid, etag: header(answer, 'etag') }));
         return verdict;
@@ -353,11 +358,24 @@ export class LoadOracle {
       case 'delete': {
         const name = this.randomMember(collection) ?? '';
         const etag = collection.members.get(name)?.etag;
-        const answer = await this.send(collection, 'DELETE', `${href}${name}`, '', etag === undefined ? {} : { 'if-match': etag });
+        const answer = await this.sendWrite(collection, name, 'DELETE', `${href}${name}`, '', etag === undefined ? {} : { 'if-match': etag });
         const verdict = classify(answer, [204, 200], `DELETE ${href}${name}`);
         this.wrote(collection, name, verdict, () => collection.members.delete(name));
         return verdict;
       }
+    }
+  }
+
+  /**
+   * A write whose connection died (refused, reset, a killed server) may or may not have been done:
+   * the object becomes uncertain before the error is counted, like an unacknowledged 503.
+   */
+  private async sendWrite(collection: CollectionModel, name: string, method: string, path: string, body: string, headers: Record<string, string>): Promise<Answer> {
+    try {
+      return await this.send(collection, method, path, body, headers);
+    } catch (error) {
+      this.wrote(collection, name, 'failed', () => undefined);
+      throw error;
     }
   }
 
