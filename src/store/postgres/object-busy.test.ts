@@ -78,6 +78,30 @@ void describe('object_busy on PostgreSQL', { skip }, () => {
     }
   });
 
+  // Regression: the write path left a vCard at the trigger's -1 while the backfill writes 0 for it.
+  void it('gives a contact the same busy value from the write path as from the backfill (never busy)', { timeout: 60_000 }, async () => {
+    cluster ??= await TestPostgres.start();
+    const url = await cluster.createDatabase('busy_card');
+    const store = await PostgresStore.open({ url, release: RELEASE });
+    try {
+      const user = await store.createUser({ name: 'alice', email: null, displayName: null, passwordHash: null });
+      await store.ensureHomes(user.id, [{ path: '/addressbooks/alice/', kind: 'addressbook-home', children: [{ name: 'contacts', kind: 'addressbook', properties: [] }] }]);
+      const book = (await store.getCollection('/addressbooks/alice/contacts/'))!.id;
+      const card = Buffer.from('BEGIN:VCARD\r\nVERSION:3.0\r\nUID:c1\r\nFN:Zoë\r\nEND:VCARD\r\n');
+      const { object } = await store.putObject({ collectionId: book, name: 'c1.vcf', body: card, contentType: 'text/vcard', metadata: { uid: 'c1', component: 'VCARD' } });
+      const client = new pg.Client({ connectionString: url });
+      await client.connect();
+      try {
+        const row = await client.query<{ busy: number }>('SELECT busy FROM object_busy WHERE object_id = $1', [object.id]);
+        assert.equal(Number(row.rows[0]?.busy), 0);
+      } finally {
+        await client.end();
+      }
+    } finally {
+      await store.close();
+    }
+  });
+
   void it('never writes a value derived from a body a concurrent PUT is replacing', { timeout: 60_000 }, async () => {
     cluster ??= await TestPostgres.start();
     const url = await cluster.createDatabase('busy_race');

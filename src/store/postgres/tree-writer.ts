@@ -12,6 +12,7 @@ import type { CollectionKind, CollectionRecord, ObjectRecord, PropertyOperation,
 import { COLLECTION_COLUMNS, lastSegment, OBJECT_COLUMNS, toCollection, toObject, type CollectionRow } from '../sqlite/rows.ts';
 import type { PostgresDatabase } from './schema.ts';
 import type { PgSession } from './session.ts';
+import { busyValue } from '../busy-value.ts';
 
 interface Deltas {
   readonly objects?: number;
@@ -262,9 +263,8 @@ export class PgTreeWriter {
     if (row === undefined) throw new Error('write returned no row');
     // The trigger of 0005 wrote busy -1 (unknown); the write path knows better. A concurrent backfill
     // batch share-locks the objects it reads, so it waits for this transaction and sees the new body.
-    if (this.busyTable && typeof metadata.mayBeBusy === 'boolean') {
-      await this.q.raw('UPDATE object_busy SET busy = $1 WHERE object_id = $2', [metadata.mayBeBusy ? 1 : 0, row.id]);
-    }
+    const busy = busyValue(metadata.component, metadata.mayBeBusy);
+    if (this.busyTable && busy !== -1) await this.q.raw('UPDATE object_busy SET busy = $1 WHERE object_id = $2', [busy, row.id]);
     await this.recordChange(input.collectionId, input.name, false, {
       objects: current === undefined ? 1 : 0,
       bytes: input.body.byteLength - (current?.size ?? 0),

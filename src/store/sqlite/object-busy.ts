@@ -6,16 +6,7 @@
 import type Database from 'better-sqlite3';
 import { migration as busyBackfill } from './migrations/0010-object-busy-backfill.ts';
 import { OBJECT_COLUMNS, type ObjectRow } from './rows.ts';
-
-/**
- * 1 may add busy time, 0 never, -1 unknown (looked at every time). The backfill's rule (0010): only
- * VEVENT and VFREEBUSY can be busy — a vCard or a task never is, so the write path says 0 for them too
- * (their metadata carries no mayBeBusy) and a row never depends on which of the two wrote it.
- */
-function busyValue(component: string | null | undefined, mayBeBusy: boolean | null | undefined): number {
-  if (component !== undefined && component !== null && component !== 'VEVENT' && component !== 'VFREEBUSY') return 0;
-  return mayBeBusy === true ? 1 : mayBeBusy === false ? 0 : -1;
-}
+import { busyValue } from '../busy-value.ts';
 
 const SELECT_COLUMNS = OBJECT_COLUMNS.map((c) => `o.${c}`).join(', ');
 
