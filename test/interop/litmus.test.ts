@@ -3,6 +3,9 @@
 // litmus itself because the server does not claim class 2.
 import assert from 'node:assert/strict';
 import { spawnSync } from 'node:child_process';
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import { interopRequired, startServerProcess, type ServerProcess } from '../support/server-process.ts';
 
@@ -21,11 +24,15 @@ void describe('litmus', { skip: !hasLitmus && !interopRequired() ? 'litmus is no
   });
 
   void it('passes basic, copymove, props and http completely', () => {
+    // litmus writes debug.log and child.log into its working folder: keep them out of the checkout.
+    const cwd = mkdtempSync(join(tmpdir(), 'almanac-litmus-'));
     const run = spawnSync('litmus', [`${server.url}files/litmus/`, 'litmus', 'litmus-secret'], {
+      cwd,
       env: { ...process.env, TESTS: SUITES.join(' ') },
       encoding: 'utf8',
       timeout: 120_000,
     });
+    rmSync(cwd, { recursive: true, force: true });
     const output = `${run.stdout}${run.stderr}`;
     for (const suite of SUITES) {
       const summary = new RegExp(`summary for \`${suite}': of (\\d+) tests run: (\\d+) passed, (\\d+) failed`, 'u').exec(output);
