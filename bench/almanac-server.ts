@@ -18,13 +18,16 @@ export interface BenchServerOptions {
   readonly password: string;
   /** More accounts (the phone workload's users). */
   readonly extraUsers?: readonly { readonly name: string; readonly password: string }[];
+  /** False for a second node on the same PostgreSQL database: the first one created the accounts. */
+  readonly createUsers?: boolean;
 }
 
 export async function startBenchAlmanac(options: BenchServerOptions): Promise<BenchServer> {
   const config: Config = { ...DEFAULTS, host: '127.0.0.1', port: 0, data: options.dataDir, database: process.env.ALMANAC_DATABASE ?? '', logLevel: 'warn' };
   const running = await startAlmanac(config, createLogger(config, pino.destination({ dest: 2, sync: true })));
   try {
-    for (const user of [{ name: options.user, password: options.password }, ...(options.extraUsers ?? [])]) {
+    const users = options.createUsers === false ? [] : [{ name: options.user, password: options.password }, ...(options.extraUsers ?? [])];
+    for (const user of users) {
       await running.store.createUser({ name: user.name, email: `${user.name}@bench.invalid`, displayName: user.name, passwordHash: await hashPassword(user.password) });
     }
   } catch (error) {

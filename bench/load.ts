@@ -36,6 +36,11 @@ export interface BenchRequest {
 export interface LoadTarget {
   /** e.g. http://127.0.0.1:5232 — only the origin is used. */
   readonly baseUrl: string;
+  /**
+   * Several nodes serving the same data (PostgreSQL): requests go to them in turn, like a round-robin
+   * load balancer, so consecutive requests of one scenario land on different nodes. baseUrl is unused.
+   */
+  readonly roundRobinUrls?: readonly string[];
   /** The Authorization header sent with every request. */
   readonly authorization?: string;
   /** Sees every response to a labelled request (the ceiling is built from Almanac's answers). */
@@ -94,8 +99,17 @@ export async function send(agent: Agent, target: LoadTarget, spec: RequestSpec, 
   return response;
 }
 
+let roundRobinTurn = 0;
+
+function originOf(target: LoadTarget): URL {
+  const urls = target.roundRobinUrls;
+  if (urls === undefined || urls.length === 0) return new URL(target.baseUrl);
+  roundRobinTurn = (roundRobinTurn + 1) % urls.length;
+  return new URL(urls[roundRobinTurn] ?? target.baseUrl);
+}
+
 function sendRaw(agent: Agent, target: LoadTarget, spec: RequestSpec, timeoutMs: number): Promise<BenchResponse> {
-  const origin = new URL(target.baseUrl);
+  const origin = originOf(target);
   const body = spec.body === undefined ? undefined : typeof spec.body === 'string' ? Buffer.from(spec.body, 'utf8') : spec.body;
   const headers: Record<string, string> = { ...spec.headers };
   const authorization = spec.authorization ?? target.authorization;

@@ -6,12 +6,13 @@
 import { Agent } from 'node:http';
 import { performance } from 'node:perf_hooks';
 import { parseArgs } from 'node:util';
-import { SUITE_FLAGS, SUITE_USAGE, suiteFlags } from './options.ts';
+import { positive, SUITE_FLAGS, SUITE_USAGE, suiteFlags } from './options.ts';
 import { benchCalendar, benchContacts, benchPhones, BenchFailure, type SuiteContext } from './suite.ts';
 import { externalTarget, startAlmanacTarget, type StoppableTarget } from './targets.ts';
 
 const USAGE = `usage: node bench/run.ts ${SUITE_USAGE}
-      [--in-process] [--url URL --user U --password P [--calendar-home PATH] [--addressbook-home PATH] [--server-name NAME]]`;
+      [--in-process] [--url URL --user U --password P [--calendar-home PATH] [--addressbook-home PATH] [--server-name NAME]]
+      [--nodes N]   (through bench/with-postgres.ts: N nodes on one PostgreSQL database, requests sent round-robin)`;
 
 function log(message: string): void {
   process.stderr.write(`${message}\n`);
@@ -34,6 +35,7 @@ async function main(): Promise<number> {
       'calendar-home': { type: 'string' },
       'addressbook-home': { type: 'string' },
       'server-name': { type: 'string' },
+      nodes: { type: 'string' },
     },
   });
   if (values.help) {
@@ -56,7 +58,8 @@ async function main(): Promise<number> {
     });
   } else {
     if (values.fork && values['in-process']) throw new BenchFailure('--fork and --in-process exclude each other');
-    target = await startAlmanacTarget({ fork: !values['in-process'], user, password: values.password, phoneUsers: parts.has('phone') ? suite.phoneUsers : 0, name: values['server-name'] ?? 'almanac' });
+    const nodes = positive('nodes', values.nodes, 1);
+    target = await startAlmanacTarget({ fork: !values['in-process'], user, password: values.password, phoneUsers: parts.has('phone') ? suite.phoneUsers : 0, name: values['server-name'] ?? (nodes > 1 ? `almanac×${nodes}` : 'almanac'), nodes });
   }
 
   const abort = new AbortController();

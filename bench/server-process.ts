@@ -12,7 +12,7 @@ function required(name: string): string {
 async function main(): Promise<void> {
   if (process.send === undefined) throw new Error('bench/server-process.ts must be started with an IPC channel (bench/run.ts --fork)');
   const extraUsers = JSON.parse(process.env.BENCH_EXTRA_USERS ?? '[]') as { name: string; password: string }[];
-  const server = await startBenchAlmanac({ dataDir: required('BENCH_DATA_DIR'), user: required('BENCH_USER'), password: required('BENCH_PASSWORD'), extraUsers });
+  const server = await startBenchAlmanac({ dataDir: required('BENCH_DATA_DIR'), user: required('BENCH_USER'), password: required('BENCH_PASSWORD'), extraUsers, createUsers: process.env.BENCH_CREATE_USERS !== '0' });
   let stopping = false;
   const stop = (): void => {
     if (stopping) return;

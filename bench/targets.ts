@@ -57,9 +57,9 @@ interface ForkedAlmanac extends BenchServer {
   readonly pid: number | undefined;
 }
 
-async function forkAlmanac(dataDir: string, user: string, password: string, extraUsers: readonly { name: string; password: string }[]): Promise<ForkedAlmanac> {
+async function forkAlmanac(dataDir: string, user: string, password: string, extraUsers: readonly { name: string; password: string }[], createUsers = true): Promise<ForkedAlmanac> {
   const child = fork(new URL('./server-process.ts', import.meta.url), [], {
-    env: { ...process.env, BENCH_DATA_DIR: dataDir, BENCH_USER: user, BENCH_PASSWORD: password, BENCH_EXTRA_USERS: JSON.stringify(extraUsers) },
+    env: { ...process.env, BENCH_DATA_DIR: dataDir, BENCH_USER: user, BENCH_PASSWORD: password, BENCH_EXTRA_USERS: JSON.stringify(extraUsers), BENCH_CREATE_USERS: createUsers ? '1' : '0' },
     // The child's stdout goes to our stderr: stdout carries only result lines.
     stdio: ['ignore', 2, 2, 'ipc'],
     execArgv: [...(process.env.BENCH_SERVER_NODE_OPTIONS ?? '').split(' ').filter((a) => a !== '')],
@@ -100,6 +100,8 @@ export interface AlmanacTargetOptions {
   readonly password?: string | undefined;
   readonly phoneUsers: number;
   readonly name?: string;
+  /** Forked nodes on the one PostgreSQL database in ALMANAC_DATABASE, driven round-robin (default 1). */
+  readonly nodes?: number;
 }
 
 /** Starts Almanac on 127.0.0.1 with a fresh temporary data folder, removed again by stop(). */
@@ -110,11 +112,17 @@ export async function startAlmanacTarget(options: AlmanacTargetOptions): Promise
   const removeDataDir = (): void => rmSync(dataDir, { recursive: true, force: true });
   let server: BenchServer;
   let pid: number | undefined;
+  const others: ForkedAlmanac[] = [];
+  const nodes = options.nodes ?? 1;
+  if (nodes > 1 && (!options.fork || (process.env.ALMANAC_DATABASE ?? '') === '')) {
+    throw new BenchFailure('--nodes needs forked servers on one PostgreSQL database (run it through bench/with-postgres.ts)');
+  }
   try {
     if (options.fork) {
       const forked = await forkAlmanac(dataDir, options.user, password, phones);
       server = forked;
       pid = forked.pid;
+      for (let node = 1; node < nodes; node++) others.push(await forkAlmanac(mkdtempSync(join(tmpdir(), 'almanac-bench-node-')), options.user, password, phones, false));
     } else {
       const { startBenchAlmanac } = await import('./almanac-server.ts');
       server = await startBenchAlmanac({ dataDir, user: options.user, password, extraUsers: phones });
@@ -125,10 +133,14 @@ export async function startAlmanacTarget(options: AlmanacTargetOptions): Promise
     throw error;
   }
   log(`started Almanac ${options.fork ? 'in a child process' : 'in-process'} at ${server.url} with data in ${dataDir}`);
+  for (const other of others) log(`started another Almanac node on the same database at ${other.url}`);
+  const pids = [pid, ...others.map((o) => o.pid)];
+  const sum = (values: readonly (number | undefined)[]): number | undefined => (values.some((v) => v === undefined) ? undefined : values.reduce<number>((a, v) => a + (v ?? 0), 0));
   const user = encodeURIComponent(options.user);
   return {
     name: options.name ?? 'almanac',
     baseUrl: server.url,
+    ...(others.length === 0 ? {} : { roundRobinUrls: [server.url, ...others.map((o) => o.url)] }),
     authorization: basicAuth(options.user, password),
     ownAlmanac: true,
     validate: true,
@@ -141,11 +153,12 @@ export async function startAlmanacTarget(options: AlmanacTargetOptions): Promise
       return { authorization: basicAuth(phone.name, phone.password), calendar: `/calendars/${phone.name}/bench-phone/` };
     },
     // In-process, this is the benchmark's own process too (server and load generator together).
-    rssBytes: () => processRss(pid),
-    cpuSeconds: () => processCpuSeconds(pid),
+    // With several nodes: their sum.
+    rssBytes: () => sum(pids.map(processRss)),
+    cpuSeconds: () => sum(pids.map(processCpuSeconds)),
     stop: async () => {
       try {
-        await server.stop();
+        await Promise.all([server.stop(), ...others.map((o) => o.stop())]);
       } finally {
         removeDataDir();
       }
