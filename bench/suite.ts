@@ -619,17 +619,10 @@ export async function benchCalendar(context: SuiteContext, size: number): Promis
     const byName = new Map(chosen.map((t) => [t.spec.name, t]));
     return {
       method: 'REPORT', path: collection, label: 'calendar-multiget 100', headers: { Depth: '1', 'Content-Type': XML_CONTENT_TYPE }, body: multigetBody(hrefs), expect: [207],
-      done: (response) => {
-        if (response === null || response.status !== 207) return undefined;
-        const { entries } = multistatusOf(response);
-        if (entries.length !== hrefs.length) return '207-wrong-count';
-        for (const entry of entries) {
-          const tracked = byName.get(memberName(entry.href));
-          if (tracked === undefined || entry.data === undefined) return '207-wrong-members';
-          if (uidOf(entry.data) !== tracked.spec.uid || (entry.etag !== undefined && entry.etag !== tracked.etag)) return '207-wrong-data';
-        }
-        return undefined;
-      },
+      done: multigetCheck(hrefs.length, byName, (entry, tracked) => {
+        if (entry.data === undefined) return '207-wrong-members';
+        return uidOf(entry.data) !== tracked.spec.uid || (entry.etag !== undefined && entry.etag !== tracked.etag) ? '207-wrong-data' : undefined;
+      }),
     };
   }, { members: multigetSize }, true)).errors;
 
@@ -808,20 +801,29 @@ async function benchAddressBook(context: SuiteContext, size: number): Promise<nu
     const byName = new Map(chosen.map((t) => [t.spec.name, t]));
     return {
       method: 'REPORT', path: book, label: 'addressbook-multiget 100', headers: { Depth: '1', 'Content-Type': XML_CONTENT_TYPE }, body: addressbookMultigetBody(hrefs), expect: [207],
-      done: (response) => {
-        if (response === null || response.status !== 207) return undefined;
-        const { entries } = multistatusOf(response);
-        if (entries.length !== hrefs.length) return '207-wrong-count';
-        for (const entry of entries) {
-          const tracked = byName.get(memberName(entry.href));
-          if (tracked === undefined) return '207-wrong-members';
-          if (contactEntryWrong(entry, tracked) !== undefined) return '207-wrong-data';
-        }
-        return undefined;
-      },
+      done: multigetCheck(hrefs.length, byName, (entry, tracked) => (contactEntryWrong(entry, tracked) === undefined ? undefined : '207-wrong-data')),
     };
   }, { members: multigetSize }, true)).errors;
   return errors;
+}
+
+/**
+ * The check of a multiget answer: every requested href answered once (by name), none other, and
+ * `wrong` undefined for each; the statusCounts key of the first problem found.
+ */
+function multigetCheck<T>(count: number, byName: ReadonlyMap<string, T>, wrong: (entry: MultistatusEntry, tracked: T) => string | undefined): (response: BenchResponse | null) => string | undefined {
+  return (response) => {
+    if (response === null || response.status !== 207) return undefined;
+    const { entries } = multistatusOf(response);
+    if (entries.length !== count) return '207-wrong-count';
+    for (const entry of entries) {
+      const tracked = byName.get(memberName(entry.href));
+      if (tracked === undefined) return '207-wrong-members';
+      const problem = wrong(entry, tracked);
+      if (problem !== undefined) return problem;
+    }
+    return undefined;
+  };
 }
 
 /** What is wrong with one contact in an answer (its address-data must carry the UID, its ETag the stored one). */

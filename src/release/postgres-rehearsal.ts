@@ -13,7 +13,7 @@ import { backfillConnection, PostgresBackfillRunner } from '../store/postgres/ba
 import { applyMigrations, readAppliedMigrations, withMigrationLock, type PostgresMigration } from '../store/postgres/migrator.ts';
 import { databaseBytes } from '../store/postgres/rehearsals.ts';
 import { planMigrations } from '../store/sqlite/migrator.ts';
-import type { RehearsalReport, RehearsalStep } from './rehearsal.ts';
+import { extrapolatedMs, type RehearsalReport, type RehearsalStep } from './rehearsal.ts';
 
 export interface PostgresRehearsalOptions {
   readonly url: string;
@@ -228,8 +228,7 @@ export async function rehearsePostgres(options: PostgresRehearsalOptions): Promi
   const liveRows = await withClient(options.url, async (client) =>
     Number((await client.query<{ n: string }>("SELECT CASE WHEN to_regclass('objects') IS NULL THEN 0 ELSE (SELECT count(*) FROM objects) END AS n")).rows[0]?.n ?? 0),
   );
-  const backfillMs = steps.filter((s) => s.phase === 'backfill').reduce((sum, s) => sum + s.wallMs, 0);
-  const estimatedMs = totalMs - backfillMs + (objectRows > 0 ? backfillMs * (liveRows / objectRows) : backfillMs);
+  const estimatedMs = extrapolatedMs(steps, totalMs, objectRows, liveRows);
   const failures = steps.filter((s) => s.overBudget).map((s) => `${s.version}-${s.name} (${s.phase}) held its locks ${s.longestLockMs.toFixed(1)} ms, over the ${budget} ms budget: ${s.hint ?? ''}`);
   const load = loadSummary ?? { requests: 0, writes: 0, errors: 0, p50Ms: 0, p99Ms: 0, maxMs: 0 };
   return {

@@ -191,8 +191,7 @@ export async function rehearse(options: RehearsalOptions): Promise<RehearsalRepo
   }
   const totalMs = performance.now() - started;
   const liveRows = (options.live.prepare("SELECT count(*) AS n FROM sqlite_schema WHERE name = 'objects'").get() as { n: number }).n > 0 ? (options.live.prepare('SELECT count(*) AS n FROM objects').get() as { n: number }).n : 0;
-  const backfillMs = steps.filter((s) => s.phase === 'backfill').reduce((sum, s) => sum + s.wallMs, 0);
-  const estimatedMs = totalMs - backfillMs + (objectRows > 0 ? backfillMs * (liveRows / objectRows) : backfillMs);
+  const estimatedMs = extrapolatedMs(steps, totalMs, objectRows, liveRows);
   const sorted = [...(loadSummary?.latenciesMs ?? [])].sort((a, b) => a - b);
   const failures = steps.filter((s) => s.overBudget).map((s) => `${s.version}-${s.name} (${s.phase}) held the write lock ${s.longestLockMs.toFixed(1)} ms, over the ${budget} ms budget: ${s.hint ?? ''}`);
   return {
@@ -218,4 +217,13 @@ export async function rehearse(options: RehearsalOptions): Promise<RehearsalRepo
     passed: failures.length === 0,
     failures,
   };
+}
+
+/**
+ * The live run's expected duration: the rehearsal's own time, with its backfill time scaled by how
+ * many objects the live database holds now against the copy's. Shared by both stores' rehearsals.
+ */
+export function extrapolatedMs(steps: readonly Pick<RehearsalStep, 'phase' | 'wallMs'>[], totalMs: number, objectRows: number, liveRows: number): number {
+  const backfillMs = steps.filter((s) => s.phase === 'backfill').reduce((sum, s) => sum + s.wallMs, 0);
+  return totalMs - backfillMs + (objectRows > 0 ? backfillMs * (liveRows / objectRows) : backfillMs);
 }

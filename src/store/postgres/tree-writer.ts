@@ -5,7 +5,7 @@
 // position is taken under that lock (gapless, unique per collection; the primary key and the unique
 // indexes back this up). Same rules as the SQLite tree writer. Must not import DAV or HTTP.
 import { sql, type Kysely } from 'kysely';
-import { AlreadyExists, ConflictingPath, EtagMismatch, NotFound, StoreInconsistent, UidConflict } from '../errors.ts';
+import { AlreadyExists, ConflictingPath, NotFound, StoreInconsistent, UidConflict } from '../errors.ts';
 import { contentEtag } from '../etag.ts';
 import type { Destination, NewCollection, PutObjectInput, WriteExpectation } from '../store.ts';
 import type { CollectionKind, CollectionRecord, ObjectRecord, PropertyOperation, PropertyTarget, StoredProperty } from '../types.ts';
@@ -13,25 +13,7 @@ import { COLLECTION_COLUMNS, lastSegment, OBJECT_COLUMNS, toCollection, toObject
 import type { PostgresDatabase } from './schema.ts';
 import type { PgSession } from './session.ts';
 import { busyValue } from '../busy-value.ts';
-
-interface Deltas {
-  readonly objects?: number;
-  readonly children?: number;
-  readonly bytes?: number;
-}
-
-function checkExpectation(current: { etag: string } | undefined, expect: WriteExpectation): void {
-  if (expect === undefined) return;
-  if ('absent' in expect) {
-    if (current !== undefined) throw new EtagMismatch('the resource exists');
-    return;
-  }
-  if (current === undefined || current.etag !== expect.etag) throw new EtagMismatch('the resource changed');
-}
-
-function escapeLike(value: string): string {
-  return value.replace(/[\\%_]/g, (c) => `\\${c}`);
-}
+import { checkExpectation, escapeLike, type Deltas } from '../write-rules.ts';
 
 export class PgTreeWriter {
   private readonly q: PgSession;

@@ -3,7 +3,7 @@
 // sync position and counters in the same transaction, and a change inside a collection also bumps
 // its parent (the home), which is how clients watching a home notice. Must not import DAV or HTTP.
 import { sql, type Kysely } from 'kysely';
-import { AlreadyExists, ConflictingPath, EtagMismatch, NotFound, StoreInconsistent, UidConflict } from '../errors.ts';
+import { AlreadyExists, ConflictingPath, NotFound, StoreInconsistent, UidConflict } from '../errors.ts';
 import { contentEtag } from '../etag.ts';
 import type { Destination, NewCollection, PutObjectInput, WriteExpectation } from '../store.ts';
 import type { CollectionKind, CollectionRecord, ObjectRecord, PropertyOperation, PropertyTarget, StoredProperty } from '../types.ts';
@@ -11,25 +11,7 @@ import type { ObjectBusyIndex } from './object-busy.ts';
 import type { SqliteRunner } from './query.ts';
 import { COLLECTION_COLUMNS, lastSegment, OBJECT_COLUMNS, toCollection, toObject, type CollectionRow } from './rows.ts';
 import type { SqliteDatabase } from './schema.ts';
-
-interface Deltas {
-  readonly objects?: number;
-  readonly children?: number;
-  readonly bytes?: number;
-}
-
-function checkExpectation(current: { etag: string } | undefined, expect: WriteExpectation): void {
-  if (expect === undefined) return;
-  if ('absent' in expect) {
-    if (current !== undefined) throw new EtagMismatch('the resource exists');
-    return;
-  }
-  if (current === undefined || current.etag !== expect.etag) throw new EtagMismatch('the resource changed');
-}
-
-function escapeLike(value: string): string {
-  return value.replace(/[\\%_]/g, (c) => `\\${c}`);
-}
+import { checkExpectation, escapeLike, type Deltas } from '../write-rules.ts';
 
 export class TreeWriter {
   private readonly q: SqliteRunner;
