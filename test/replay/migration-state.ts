@@ -3,6 +3,8 @@
 // pause flag already set, so the whole replay runs while the migration is half done (DESIGN.md §6).
 import Database from 'better-sqlite3';
 import { join } from 'node:path';
+import { migrateRehearse } from '../../src/cli/migrate-rehearse.ts';
+import { processIo } from '../../src/cli/io.ts';
 import { currentReleaseIdentity } from '../../src/release/identity.ts';
 import { setBackfillPaused } from '../../src/store/sqlite/backfill.ts';
 import { SQLITE_MIGRATIONS } from '../../src/store/sqlite/migrations/index.ts';
@@ -16,11 +18,15 @@ export const PENDING_BACKFILLS = SQLITE_MIGRATIONS.filter((m) => m.version >= RE
 
 export async function prepareMigrationInProgress(dataDir: string): Promise<void> {
   const previous = SqliteStore.open({ dataDir, migrations: PREVIOUS_MIGRATIONS, release: { version: '0.0.9', migrationHash: 'previous-release' } });
+  await previous.close();
+  // The operator's two steps: rehearse this release's migrations on a copy, then expect it.
+  const silent = processIo({ stdout: () => undefined, stderr: () => undefined, env: {} });
+  await migrateRehearse({ data: dataDir, json: true, loadRate: '20' }, silent);
+  const approving = SqliteStore.open({ dataDir, migrations: PREVIOUS_MIGRATIONS, release: { version: '0.0.9', migrationHash: 'previous-release' } });
   try {
-    // What `almanac release expect` records once a rehearsal passed.
-    previous.expectRelease({ ...currentReleaseIdentity(), windowFrom: null, windowUntil: null, approvedBy: 'replay', reason: 'migration-state replay', createdAt: Date.now() });
+    approving.expectRelease({ ...currentReleaseIdentity(), windowFrom: null, windowUntil: null, approvedBy: 'replay', reason: 'migration-state replay', createdAt: Date.now() });
   } finally {
-    await previous.close();
+    await approving.close();
   }
   const db = new Database(join(dataDir, DATABASE_FILE));
   try {

@@ -6,6 +6,7 @@ import { after, before, describe, it } from 'node:test';
 import Database from 'better-sqlite3';
 import { dav } from '../../src/dav/xml/names.ts';
 import { DATABASE_FILE } from '../../src/store/sqlite/sqlite-store.ts';
+import { announceStep, clearStep } from '../../src/store/sqlite/step-announcement.ts';
 import { sqliteOnly } from '../support/test-store.ts';
 import { Harness, parseMultistatus, propfindBody } from '../support/harness.ts';
 
@@ -37,6 +38,26 @@ void describe('never a wrong answer', () => {
     assert.ok(Number(locked.headers['Retry-After']) >= 1);
     const retried = await h.send('PUT', '/calendars/alice/default/d.ics', { headers: { 'content-type': 'text/calendar' }, body: EVENT.replace('UID:e1', 'UID:d') });
     assert.equal(retried.status, 201);
+  });
+
+  void it('derives Retry-After from the rehearsed duration of the migration step holding the lock', { skip: sqliteOnly('holds SQLite’s file lock') }, async () => {
+    const file = join(h.dir, DATABASE_FILE);
+    const other = new Database(file);
+    // What the migrator does around a step: announce it with its rehearsed time, then take the lock.
+    announceStep(file, { version: 42, name: 'slow-step', pid: process.pid, startedAt: Date.now(), expectedMs: 40_000 });
+    other.exec('BEGIN IMMEDIATE');
+    let locked;
+    try {
+      // Readers go on under WAL; a write waits for the lock.
+      locked = await h.send('PUT', '/calendars/alice/default/e.ics', { headers: { 'content-type': 'text/calendar' }, body: EVENT.replace('UID:e1', 'UID:e') });
+    } finally {
+      other.exec('ROLLBACK');
+      other.close();
+      clearStep(file);
+    }
+    assert.equal(locked.status, 503);
+    const seconds = Number(locked.headers['Retry-After']);
+    assert.ok(seconds >= 30 && seconds <= 40, `Retry-After ${seconds} follows the step's remaining ~38 s`);
   });
 
   void it('refuses a Depth 1 listing that would be shorter than the collection holds', { skip: sqliteOnly('deletes rows in SQLite’s file behind the store') }, async () => {

@@ -149,6 +149,8 @@ export function applyMigrations(
     throw new Error('a backfill migration needs a backfill runner');
   },
   onApplied?: (migration: SqliteMigration, lockMs: number) => void,
+  /** Called as a step starts; the function it returns is called when the step has ended. */
+  announce?: (migration: SqliteMigration) => () => void,
 ): SqliteMigration[] {
   ensureMigrationTable(db);
   const { pending, unknown } = planMigrations(readAppliedMigrations(db), known);
@@ -158,10 +160,16 @@ export function applyMigrations(
       runBackfill(db, migration); // records the migration in its last batch's transaction
       continue;
     }
-    const { lockMs } = holdingWriteLock(db, () => performance.now(), () => {
-      db.exec(migration.sql);
-      recordMigration(db, migration, now());
-    });
+    const ended = announce?.(migration);
+    let lockMs: number;
+    try {
+      ({ lockMs } = holdingWriteLock(db, () => performance.now(), () => {
+        db.exec(migration.sql);
+        recordMigration(db, migration, now());
+      }));
+    } finally {
+      ended?.();
+    }
     onApplied?.(migration, lockMs);
   }
   return pending;

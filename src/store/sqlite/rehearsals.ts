@@ -76,3 +76,22 @@ export function rehearsalProblem(db: Database.Database, migrationHash: string, n
   if (bytes > latest.dataBytes * REHEARSAL_MAX_GROWTH) return `the database grew from ${latest.dataBytes} to ${bytes} bytes since the rehearsal; ${rerun}`;
   return undefined;
 }
+
+/**
+ * At start, for an expected release that still has migrations to run: the rehearsal that
+ * `almanac release expect` required must still vouch for them (fresh, passing, on data this size),
+ * or the release is treated as unexpected and runs no DDL.
+ */
+export function unrehearsedBecause(db: Database.Database, release: { version: string; migrationHash: string }, pendingMigrations: number, now: number): string | undefined {
+  if (pendingMigrations === 0) return undefined;
+  const problem = rehearsalProblem(db, release.migrationHash, now);
+  return problem === undefined ? undefined : `release ${release.version} is expected, but ${problem}`;
+}
+
+/** A step's wall time in the latest passing rehearsal of this migration set, or null. */
+export function rehearsedStepMs(db: Database.Database, migrationHash: string, version: number): number | null {
+  const latest = latestRehearsal(db, migrationHash);
+  if (latest?.passed !== true) return null;
+  const steps = (JSON.parse(latest.report) as { steps?: { version: number; wallMs: number }[] }).steps ?? [];
+  return steps.find((step) => step.version === version)?.wallMs ?? null;
+}

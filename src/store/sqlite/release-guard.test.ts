@@ -6,9 +6,11 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, it } from 'node:test';
+import Database from 'better-sqlite3';
 import { SQLITE_MIGRATIONS } from './migrations/index.ts';
 import type { SqliteMigration } from './migrator.ts';
-import { SqliteStore } from './sqlite-store.ts';
+import { databaseBytes, recordRehearsal } from './rehearsals.ts';
+import { DATABASE_FILE, SqliteStore } from './sqlite-store.ts';
 
 const NEXT: SqliteMigration = { version: 99, name: 'next-feature', phase: 'expand', sql: 'CREATE TABLE next_feature (id INTEGER PRIMARY KEY) STRICT;' };
 const V1 = { version: '1.0.0', migrationHash: 'hash-one' };
@@ -17,6 +19,17 @@ const V2 = { version: '2.0.0', migrationHash: 'hash-two' };
 function withDir(fn: (dir: string) => Promise<void> | void): Promise<void> {
   const dir = mkdtempSync(join(tmpdir(), 'almanac-guard-'));
   return Promise.resolve(fn(dir)).finally(() => rmSync(dir, { recursive: true, force: true }));
+}
+
+/** The record `almanac migrate rehearse` leaves: a passing rehearsal of this migration set on data this size. */
+function recordPassingRehearsal(dir: string, release: { version: string; migrationHash: string }, createdAt: number): void {
+  const db = new Database(join(dir, DATABASE_FILE));
+  try {
+    const report = JSON.stringify({ steps: [] });
+    recordRehearsal(db, { ...release, passed: true, dataBytes: databaseBytes(db), objectRows: 0, longestLockMs: 1, estimatedMs: 10, report, createdAt });
+  } finally {
+    db.close();
+  }
 }
 
 async function openClose(dir: string, options: Partial<Parameters<typeof SqliteStore.open>[0]>): Promise<ReturnType<SqliteStore['releaseRecords']> & { guard: ReturnType<SqliteStore['releaseGuard']>; ready: Awaited<ReturnType<SqliteStore['readiness']>> }> {
@@ -52,6 +65,16 @@ void describe('expected-release guard', () => {
       const store = SqliteStore.open({ dataDir: dir, release: V1 });
       store.expectRelease({ ...V2, windowFrom: null, windowUntil: null, approvedBy: 'ops', reason: 'test', createdAt: Date.now() });
       await store.close();
+      const unrehearsed = await openClose(dir, { release: V2, migrations: [...SQLITE_MIGRATIONS, NEXT] });
+      assert.match(unrehearsed.guard.unexpected ?? '', /expected, but migration set hash-two was never rehearsed/u);
+      assert.deepEqual(unrehearsed.pending, [99], 'no DDL without a rehearsal');
+
+      recordPassingRehearsal(dir, V2, Date.now() - 8 * 24 * 3600 * 1000);
+      const stale = await openClose(dir, { release: V2, migrations: [...SQLITE_MIGRATIONS, NEXT] });
+      assert.match(stale.guard.unexpected ?? '', /older than 7 days/u, 'the rehearsal aged between expect and start');
+      assert.deepEqual(stale.pending, [99]);
+
+      recordPassingRehearsal(dir, V2, Date.now());
       const expected = await openClose(dir, { release: V2, migrations: [...SQLITE_MIGRATIONS, NEXT] });
       assert.equal(expected.guard.unexpected, undefined);
       assert.deepEqual(expected.pending, []);

@@ -53,8 +53,10 @@ import {
 } from './release-state.ts';
 import { ObjectBusyIndex } from './object-busy.ts';
 import { queryBuilder, SqliteRunner, type PreparedRead } from './query.ts';
+import { rehearsedStepMs, unrehearsedBecause } from './rehearsals.ts';
 import { COLLECTION_COLUMNS, lastSegment, OBJECT_RECORD_COLUMNS, toCollection, toObject, toUser, USER_COLUMNS, type CollectionRow } from './rows.ts';
 import type { SqliteDatabase } from './schema.ts';
+import { announceStep, clearStep, currentStep, retryAfterSeconds } from './step-announcement.ts';
 import { TreeWriter } from './tree-writer.ts';
 
 export interface SqliteStoreOptions {
@@ -169,11 +171,19 @@ export class SqliteStore implements Store, ReleaseStore {
     // The release that last ran here is expected by definition; any other needs an operator's record.
     const current = currentRelease(this.db);
     const isCurrent = current !== undefined && current.version === release.version && current.migrationHash === release.migrationHash;
-    const unexpected = isCurrent ? undefined : unexpectedBecause(this.db, release, this.now());
+    const unexpected = isCurrent ? undefined : (unexpectedBecause(this.db, release, this.now()) ?? unrehearsedBecause(this.db, release, pending.length, this.now()));
     if (unexpected === undefined) {
       // Only expand runs at start: backfill and contract are explicit, rehearsed operator steps.
-      applyMigrations(this.db, this.migrations.filter((m) => m.phase === 'expand' || !pending.includes(m)), this.now, runBackfillToEnd, (m, lockMs) =>
-        this.expandedAtOpen.push({ version: m.version, name: m.name, lockMs }),
+      applyMigrations(
+        this.db,
+        this.migrations.filter((m) => m.phase === 'expand' || !pending.includes(m)),
+        this.now,
+        runBackfillToEnd,
+        (m, lockMs) => this.expandedAtOpen.push({ version: m.version, name: m.name, lockMs }),
+        (m) => {
+          announceStep(this.db.name, { version: m.version, name: m.name, pid: process.pid, startedAt: Date.now(), expectedMs: rehearsedStepMs(this.db, release.migrationHash, m.version) });
+          return () => clearStep(this.db.name);
+        },
       );
       recordCurrentRelease(this.db, release);
       const remaining = planMigrations(readAppliedMigrations(this.db), this.migrations).pending;
@@ -238,7 +248,9 @@ export class SqliteStore implements Store, ReleaseStore {
       } catch (error) {
         if (!isBusy(error)) throw error;
         if (Date.now() + delay > deadline) {
-          throw new StoreUnavailable('the database stayed locked by another writer', 1, { cause: error });
+          const step = currentStep(this.db.name);
+          const holder = step === undefined ? 'another writer' : `migration step ${step.version}-${step.name}`;
+          throw new StoreUnavailable(`the database stayed locked by ${holder}`, retryAfterSeconds(step, Date.now()), { cause: error });
         }
         await sleep(delay);
         delay = Math.min(delay * 2, 50);
