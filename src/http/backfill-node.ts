@@ -3,6 +3,7 @@
 // lines every few batches and at each change of state. The runner has its own connection, slows down
 // on the node's recent request latency, and stops at `almanac migrate pause`. On PostgreSQL every node
 // starts one; the claim in the database lets one of them run it and the others wait.
+import { hostname } from 'node:os';
 import { setTimeout as sleep } from 'node:timers/promises';
 import Database from 'better-sqlite3';
 import type { Logger } from 'pino';
@@ -94,6 +95,25 @@ async function baseline(metrics: HttpMetrics, logger: Logger, stopped: () => boo
   logger.info({ baselineP99Ms: metrics.recent.p99(60_000) ?? null }, 'backfill latency baseline taken');
 }
 
+/**
+ * A claim's owner that ran on this host and whose process no longer exists (a kill -9, a crash) is
+ * gone for certain, so its claim is taken over at once rather than after the 30 s staleness wait.
+ * Owners on other hosts, or whose process id is alive, are left to the staleness rule. (Hostnames
+ * tell containers apart: Docker and Kubernetes give each its own.)
+ */
+function ownerGoneFromThisHost(store: SqliteStore | PostgresStore): (owner: string) => Promise<boolean> {
+  return async (owner) => {
+    const record = (await store.liveNodes(0)).find((n) => n.id === owner);
+    if (record === undefined || record.host !== hostname()) return false;
+    try {
+      process.kill(record.pid, 0);
+      return false;
+    } catch (error) {
+      return (error as NodeJS.ErrnoException).code === 'ESRCH';
+    }
+  };
+}
+
 /** Starts the runner when this release has backfills pending; undefined when there is none. */
 export function startBackgroundBackfill(store: Store, metrics: HttpMetrics, logger: Logger, node: string): BackgroundBackfill | undefined {
   if (store instanceof SqliteStore) return startOnSqlite(store, metrics, logger, node);
@@ -113,6 +133,7 @@ function startOnSqlite(store: SqliteStore, metrics: HttpMetrics, logger: Logger,
     db,
     migrations: store.migrations,
     node,
+    ownerGone: ownerGoneFromThisHost(store),
     pressure: () => metrics.recent.pressure(),
     onEvent: (event) => logEvent(logger, event),
   });
@@ -156,6 +177,7 @@ function startOnPostgres(store: PostgresStore, metrics: HttpMetrics, logger: Log
     if (stopped) return; // stop() ends the connection
     runner = new pgBackfill.PostgresBackfillRunner(own, store.migrations, {
       node,
+      ownerGone: ownerGoneFromThisHost(store),
       pressure: () => metrics.recent.pressure(),
       onEvent: (event) => logEvent(logger, event),
     });

@@ -85,6 +85,11 @@ export interface BackfillEngineOptions {
   readonly pollMs?: number;
   /** A claim whose owner has not written for this long is taken over (default 30 s). */
   readonly staleAfterMs?: number;
+  /**
+   * True when the claim's owner is provably gone (e.g. its process on this host no longer exists,
+   * as after a kill -9): its claim is taken over at once instead of after `staleAfterMs`.
+   */
+  readonly ownerGone?: (owner: string) => Promise<boolean>;
   /** Progress event every this many batches (default 20), plus one at each change of state. */
   readonly reportEvery?: number;
   readonly onEvent?: (event: BackfillEvent) => void;
@@ -184,11 +189,18 @@ export class BackfillEngine<M extends { readonly version: number }> {
       if (progress !== undefined) o.onEvent({ kind, progress, lastBatchMs, batchSize });
     };
 
-    let claim: BackfillProgress | undefined;
-    while ((claim = await d.claim(migration, o.node, Date.now(), o.staleAfterMs ?? 30_000, o.initialBatchSize ?? 100)) === undefined) {
-      o.onEvent?.({ kind: 'waiting', version: migration.version, owner: (await d.read(migration.version))?.owner ?? null });
+    const initialSize = o.initialBatchSize ?? 100;
+    let claim = await d.claim(migration, o.node, Date.now(), o.staleAfterMs ?? 30_000, initialSize);
+    while (claim === undefined) {
+      const owner = (await d.read(migration.version))?.owner ?? null;
+      if (owner !== null && o.ownerGone !== undefined && (await o.ownerGone(owner))) {
+        claim = await d.claim(migration, o.node, Date.now(), 0, initialSize);
+        if (claim !== undefined) break;
+      }
+      o.onEvent?.({ kind: 'waiting', version: migration.version, owner });
       if (this.stopping) return false;
       await this.wait(poll * 4);
+      claim = await d.claim(migration, o.node, Date.now(), o.staleAfterMs ?? 30_000, initialSize);
     }
     if (claim.state === 'done') return true;
     let batchSize = Math.max(1, Math.min(maxSize, claim.batchSize));

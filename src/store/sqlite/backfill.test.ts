@@ -94,6 +94,44 @@ void describe('backfill batches and checkpoints', () => {
       assertComplete(dir, 2000);
     }));
 
+  void it('takes over at once from an owner known to be gone, and waits for one that is not', () =>
+    withDir(async (dir) => {
+      seedItems(dir, 50);
+      const db = openDatabase(dir);
+      try {
+        assert.ok(claimBackfill(db, ITEMS_BACKFILL, 'killed-worker', Date.now(), 30_000, 5), 'a fresh claim, as a kill -9 leaves it');
+        const asked: string[] = [];
+        let waited = 0;
+        const patient: BackfillRunner = new BackfillRunner({
+          db,
+          migrations: FIXTURE_MIGRATIONS,
+          node: 'patient',
+          wait: () => Promise.resolve(),
+          ownerGone: () => Promise.resolve(false),
+          onEvent: (event) => {
+            if (event.kind === 'waiting' && ++waited === 2) void patient.stop();
+          },
+        });
+        assert.deepEqual((await patient.run()).completed, [], 'a live owner keeps its claim');
+        assert.equal(readBackfill(db, ITEMS_BACKFILL.version)?.owner, 'killed-worker');
+        const next = await new BackfillRunner({
+          db,
+          migrations: FIXTURE_MIGRATIONS,
+          node: 'replacement',
+          wait: () => Promise.resolve(),
+          ownerGone: (owner) => {
+            asked.push(owner);
+            return Promise.resolve(owner === 'killed-worker');
+          },
+        }).run();
+        assert.deepEqual(next.completed, [ITEMS_BACKFILL.version]);
+        assert.deepEqual(asked, ['killed-worker']);
+      } finally {
+        db.close();
+      }
+      assertComplete(dir, 50);
+    }));
+
   void it('resumes after kill -9 at several points with no row missed or done twice', { timeout: 60_000 }, () =>
     withDir(async (dir) => {
       const rows = 3000;
