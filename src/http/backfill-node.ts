@@ -3,7 +3,6 @@
 // lines every few batches and at each change of state. The runner has its own connection, slows down
 // on the node's recent request latency, and stops at `almanac migrate pause`. On PostgreSQL every node
 // starts one; the claim in the database lets one of them run it and the others wait.
-import { hostname } from 'node:os';
 import { setTimeout as sleep } from 'node:timers/promises';
 import Database from 'better-sqlite3';
 import type { Logger } from 'pino';
@@ -13,6 +12,7 @@ import * as pgBackfill from '../store/postgres/backfill.ts';
 import { PostgresStore } from '../store/postgres/postgres-store.ts';
 import { listBackfills } from '../store/sqlite/backfill.ts';
 import { BackfillRunner, pendingBackfills } from '../store/sqlite/backfill-runner.ts';
+import { BackfillThread, ownerProcessGone, threadCanRun } from '../store/sqlite/backfill-thread.ts';
 import { SqliteStore } from '../store/sqlite/sqlite-store.ts';
 import type { Store } from '../store/store.ts';
 import type { HttpMetrics } from './metrics.ts';
@@ -102,16 +102,7 @@ async function baseline(metrics: HttpMetrics, logger: Logger, stopped: () => boo
  * tell containers apart: Docker and Kubernetes give each its own.)
  */
 function ownerGoneFromThisHost(store: SqliteStore | PostgresStore): (owner: string) => Promise<boolean> {
-  return async (owner) => {
-    const record = (await store.liveNodes(0)).find((n) => n.id === owner);
-    if (record === undefined || record.host !== hostname()) return false;
-    try {
-      process.kill(record.pid, 0);
-      return false;
-    } catch (error) {
-      return (error as NodeJS.ErrnoException).code === 'ESRCH';
-    }
-  };
+  return async (owner) => ownerProcessGone(await store.liveNodes(0), owner);
 }
 
 /** Starts the runner when this release has backfills pending; undefined when there is none. */
@@ -129,6 +120,7 @@ function startOnSqlite(store: SqliteStore, metrics: HttpMetrics, logger: Logger,
     return undefined;
   }
   registerGauges(metrics, () => Promise.resolve(db.open ? listBackfills(db) : []));
+  if (threadCanRun(store.migrations)) return startThread(store, db, metrics, logger, node);
   const runner = new BackfillRunner({
     db,
     migrations: store.migrations,
@@ -151,6 +143,37 @@ function startOnSqlite(store: SqliteStore, metrics: HttpMetrics, logger: Logger,
       await runner.stop();
       await finished;
       db.close();
+    },
+  };
+}
+
+/** The usual case: the runner in a worker thread, so its batches never stall this thread's requests. */
+function startThread(store: SqliteStore, db: Database.Database, metrics: HttpMetrics, logger: Logger, node: string): BackgroundBackfill {
+  let stopped = false;
+  let thread: BackfillThread | undefined;
+  const finished = baseline(metrics, logger, () => stopped)
+    .then(() => {
+      if (stopped) return undefined;
+      thread = new BackfillThread({
+        file: store.file,
+        node,
+        versions: store.migrations.map((m) => m.version),
+        pressure: () => metrics.recent.pressure(),
+        onEvent: (event) => logEvent(logger, event),
+      });
+      return thread.finished;
+    })
+    .then(
+      () => undefined,
+      (error: unknown) => logger.error({ err: error }, 'background backfill stopped; it resumes from its checkpoint at the next start'),
+    );
+  return {
+    finished,
+    stop: async () => {
+      stopped = true;
+      await thread?.stop();
+      await finished;
+      db.close(); // the gauges' connection
     },
   };
 }
