@@ -6,7 +6,7 @@
 // serving worker mid-backfill, and at the end object_busy compared with a full recomputation. One
 // report, targets checked; test/operations/migration-proof.test.ts runs it small in CI.
 // `node bench/migration-proof.ts --help`; bench/README.md. Must not import DAV internals.
-import { mkdtempSync, rmSync } from 'node:fs';
+import { cpSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -19,7 +19,7 @@ import { readBackfill, type BackfillProgress } from '../src/store/sqlite/backfil
 import { migration as busyBackfill } from '../src/store/sqlite/migrations/0010-object-busy-backfill.ts';
 import { DATABASE_FILE } from '../src/store/sqlite/sqlite-store.ts';
 import { runCli, startServerProcess } from '../test/support/server-process.ts';
-import { generateDatabase } from './generate-db.ts';
+import { generateDatabase, MANIFEST_FILE, PREVIOUS_SCHEMA_VERSION, type Manifest } from './generate-db.ts';
 import { LoadOracle, type OracleReport } from './load-oracle.ts';
 
 export interface ProofOptions {
@@ -30,6 +30,8 @@ export interface ProofOptions {
   readonly contactsPerUser: number;
   readonly seed: number;
   readonly jobs?: number;
+  /** A folder generated before with --previous-schema, copied instead of generating. */
+  readonly template?: string;
   /** Oracle requests per second and how long the 'before' and 'after' phases last. */
   readonly rate: number;
   readonly phaseSeconds: number;
@@ -145,12 +147,9 @@ function subtract(a: OracleReport['violations'], b: OracleReport['violations']):
   };
 }
 
-export async function runMigrationProof(options: ProofOptions): Promise<ProofReport> {
-  const log = options.log ?? (() => undefined);
-  const file = join(options.dataDir, DATABASE_FILE);
-  const store = ['--data', options.dataDir];
+function generate(options: ProofOptions, log: (line: string) => void): Promise<{ manifest: Manifest; seconds: number }> {
   log(`generating ${options.users} users on the previous schema in ${options.dataDir}`);
-  const generated = await generateDatabase({
+  return generateDatabase({
     dataDir: options.dataDir,
     users: options.users,
     calendarsPerUser: options.calendarsPerUser,
@@ -162,6 +161,32 @@ export async function runMigrationProof(options: ProofOptions): Promise<ProofRep
     ...(options.jobs === undefined ? {} : { jobs: options.jobs }),
     log,
   });
+}
+
+/**
+ * A database generated once (`bench/generate-db.ts --previous-schema`, 20–30 min at 1M objects) is
+ * copied for each run instead, since every run migrates its copy.
+ */
+function copyTemplate(template: string, dataDir: string, log: (line: string) => void): { manifest: Manifest; seconds: number } {
+  const started = performance.now();
+  const source = new Database(join(template, DATABASE_FILE), { readonly: true, fileMustExist: true });
+  try {
+    const version = (source.prepare('SELECT max(version) AS v FROM schema_migrations').get() as { v: number }).v;
+    if (version !== PREVIOUS_SCHEMA_VERSION) throw new Error(`${template} is on schema ${version}, not the previous release's ${PREVIOUS_SCHEMA_VERSION}: generate it with --previous-schema`);
+  } finally {
+    source.close();
+  }
+  log(`copying ${template} into ${dataDir}`);
+  cpSync(template, dataDir, { recursive: true });
+  const manifest = JSON.parse(readFileSync(join(dataDir, MANIFEST_FILE), 'utf8')) as Manifest;
+  return { manifest, seconds: (performance.now() - started) / 1000 };
+}
+
+export async function runMigrationProof(options: ProofOptions): Promise<ProofReport> {
+  const log = options.log ?? (() => undefined);
+  const file = join(options.dataDir, DATABASE_FILE);
+  const store = ['--data', options.dataDir];
+  const generated = options.template === undefined ? await generate(options, log) : copyTemplate(options.template, options.dataDir, log);
   log(`${generated.manifest.objects} objects in ${generated.seconds.toFixed(1)} s; starting the server (this release is not expected yet)`);
   // info: the expand's lock time is logged at info when the new worker opens the store. A fixed port:
   // a worker killed with -9 closes the shared socket, and its replacement binds the port again.
@@ -313,7 +338,8 @@ export function formatProof(r: ProofReport): string {
 }
 
 const USAGE = `usage: node bench/migration-proof.ts [--users 40] [--calendars 2] [--events 200] [--contacts 100] [--seed 42] [--jobs 1]
-       [--rate 50] [--phase-seconds 20] [--kill-during 0.4] [--data DIR] [--keep]
+       [--rate 50] [--phase-seconds 20] [--kill-during 0.4] [--data DIR] [--keep] [--template DIR]
+  --template DIR: copy a folder made by bench/generate-db.ts --previous-schema instead of generating.
   objects = users × (calendars × events + contacts): --users 40 gives ~20,000, --users 200 ~100,000,
   --users 2000 ~1,000,000. --kill-during SHARE kill -9s the serving worker once the backfill has done
   that share of its rows. Exit code 1 when a target is missed.`;
@@ -333,6 +359,7 @@ async function main(): Promise<number> {
       'phase-seconds': { type: 'string', default: '20' },
       'kill-during': { type: 'string' },
       data: { type: 'string' },
+      template: { type: 'string' },
       keep: { type: 'boolean', default: false },
       help: { type: 'boolean', default: false },
     },
@@ -354,6 +381,7 @@ async function main(): Promise<number> {
       rate: Number(values.rate),
       phaseSeconds: Number(values['phase-seconds']),
       ...(values['kill-during'] === undefined ? {} : { killAt: Number(values['kill-during']) }),
+      ...(values.template === undefined ? {} : { template: values.template }),
       log: (line) => process.stderr.write(`${new Date().toISOString().slice(11, 19)} ${line}\n`),
     });
     const { oracle, ...rest } = report;
