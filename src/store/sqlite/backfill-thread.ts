@@ -78,7 +78,9 @@ export class BackfillThread {
 function runInThread(options: ThreadOptions): void {
   const post = (message: FromThread): void => parentPort?.postMessage(message);
   const db = new Database(options.file);
-  db.pragma('busy_timeout = 5');
+  // Waiting for the lock blocks only this thread, never a request; the serving thread's writes and
+  // this runner's batches and bookkeeping now run side by side and take turns at it.
+  db.pragma('busy_timeout = 2000');
   // A batch commits its checkpoint with its rows, so a batch lost to a power cut is simply done
   // again: no fsync per batch (the WAL reaches disk with the next synchronous commit or checkpoint).
   db.pragma('synchronous = NORMAL');
