@@ -140,6 +140,8 @@ export async function rehearse(options: RehearsalOptions): Promise<RehearsalRepo
       const stepStarted = performance.now();
       let step: RehearsalStep;
       if (migration.backfill !== undefined) {
+        // As a serving node's backfill thread runs it (src/store/sqlite/backfill-thread.ts).
+        db.pragma('synchronous = NORMAL');
         const summary = await new BackfillRunner({
           db,
           migrations: [migration],
@@ -148,6 +150,7 @@ export async function rehearse(options: RehearsalOptions): Promise<RehearsalRepo
           targetBatchMs: options.targetBatchMs ?? 25,
           staleAfterMs: 0,
         }).run();
+        db.pragma('synchronous = FULL');
         const wallMs = performance.now() - stepStarted;
         const overBudget = summary.longestLockMs > budget;
         const locks = [...summary.lockTimes].sort((a, b) => a - b);
