@@ -1,4 +1,4 @@
-// `almanac backup FILE` (online and consistent while the server serves, through SQLite's backup API)
+// `almanac backup FILE` (online and consistent while the server serves, one VACUUM INTO snapshot)
 // and `almanac restore FILE` (only into a folder no server is using; writes a new store epoch so
 // clients resync fully instead of trusting tokens from after the backup point).
 import { existsSync } from 'node:fs';

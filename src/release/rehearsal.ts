@@ -1,4 +1,4 @@
-// The migration rehearsal (DESIGN.md §6): copy the live database online (SQLite's backup API), run
+// The migration rehearsal (DESIGN.md §6): copy the live database online (VACUUM INTO), run
 // every pending phase on the copy — expand statements as the start-up runner does, backfills with the
 // background runner's own batching — under a synthetic client load in a worker thread, and time each
 // statement and batch: longest lock held, rows per second, the full duration. A step whose lock
@@ -11,6 +11,7 @@ import { Worker } from 'node:worker_threads';
 import Database from 'better-sqlite3';
 import { BackfillRunner } from '../store/sqlite/backfill-runner.ts';
 import { holdingWriteLock, planMigrations, readAppliedMigrations, recordMigration, type SqliteMigration } from '../store/sqlite/migrator.ts';
+import { copyOnline } from '../store/sqlite/online-copy.ts';
 import { databaseBytes } from '../store/sqlite/rehearsals.ts';
 import type { LoadOptions, LoadReport } from './rehearsal-load.ts';
 import { splitSqlStatements } from './sql-statements.ts';
@@ -52,7 +53,7 @@ export interface RehearsalReport {
 }
 
 export interface RehearsalOptions {
-  /** A connection to the live database; only read (its backup API), never written here. */
+  /** A connection to the live database; only read (one snapshot, VACUUM INTO), never written here. */
   readonly live: Database.Database;
   readonly migrations: readonly SqliteMigration[];
   readonly migrationHash: string;
@@ -118,7 +119,7 @@ export async function rehearse(options: RehearsalOptions): Promise<RehearsalRepo
   const copyFile = join(dir, 'rehearsal.sqlite3');
   if (existsSync(copyFile)) rmSync(copyFile);
   const copyStarted = performance.now();
-  await options.live.backup(copyFile);
+  copyOnline(options.live, copyFile);
   const copyMs = performance.now() - copyStarted;
   const db = new Database(copyFile);
   db.pragma('journal_mode = WAL');

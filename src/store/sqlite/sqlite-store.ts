@@ -52,6 +52,7 @@ import {
   type ReleaseIdentity,
 } from './release-state.ts';
 import { ObjectBusyIndex } from './object-busy.ts';
+import { copyOnline } from './online-copy.ts';
 import { queryBuilder, SqliteRunner, type PreparedRead } from './query.ts';
 import { rehearsedStepMs, unrehearsedBecause } from './rehearsals.ts';
 import { COLLECTION_COLUMNS, lastSegment, OBJECT_RECORD_COLUMNS, toCollection, toObject, toUser, USER_COLUMNS, type CollectionRow } from './rows.ts';
@@ -600,9 +601,10 @@ export class SqliteStore implements Store, ReleaseStore {
     }
   }
 
-  /** An online, consistent copy of the database (SQLite's backup API) while the server keeps serving. */
-  async backup(file: string): Promise<void> {
-    await this.db.backup(file);
+  /** An online, consistent copy of the database while the server keeps serving (./online-copy.ts). */
+  backup(file: string): Promise<void> {
+    copyOnline(this.db, file);
+    return Promise.resolve();
   }
 
   // ---- writing --------------------------------------------------------------------------------
