@@ -79,7 +79,7 @@ export interface BackfillEngineOptions {
    */
   readonly pressure?: () => number;
   readonly pressureLimit?: number;
-  /** Rest between batches, as a share of the batch's own time (default 1: half the time working). */
+  /** Rest between batches, as a share of the batch's own work time (default 1: half the time working). */
   readonly restRatio?: number;
   /** How often a paused or waiting runner looks at the database again (default 250 ms). */
   readonly pollMs?: number;
@@ -259,7 +259,9 @@ export class BackfillEngine<M extends { readonly version: number }> {
       }
       batchSize = nextBatchSize(batchSize, batch.lockMs, aim, budget, maxSize);
       d.afterBatch?.(batches);
-      const rest = Math.max(1, batch.lockMs * (o.restRatio ?? 1)) * (throttled ? Math.min(20, pressure * pressure) : 1);
+      // The rest follows the batch's whole work (SQLite derives before taking the lock), not its lock time.
+      const worked = this.clock() - begun;
+      const rest = Math.max(1, worked * (o.restRatio ?? 1)) * (throttled ? Math.min(20, pressure * pressure) : 1);
       await this.wait(rest);
       const elapsed = Math.max(0.001, this.clock() - begun);
       const instant = (batch.rows / elapsed) * 1000;

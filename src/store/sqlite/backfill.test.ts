@@ -159,18 +159,52 @@ void describe('backfill batches and checkpoints', () => {
       assertComplete(dir, rows);
     }));
 
+  void it('derives before taking the lock, and derives again a row written in between', () =>
+    withDir(async (dir) => {
+      seedItems(dir, 30);
+      const db = openDatabase(dir);
+      const writer = openDatabase(dir);
+      let wrote = false;
+      let lockedDerives = 0;
+      const racing: SqliteMigration = {
+        ...ITEMS_BACKFILL,
+        backfill: {
+          ...ITEMS_BACKFILL.backfill!,
+          derive: (row) => {
+            if (db.inTransaction) lockedDerives += 1;
+            else if (row.id === 7 && !wrote) {
+              // A client's write lands after the runner read row 7 and before its batch takes the lock.
+              writer.prepare("UPDATE items SET source = 'rewritten' WHERE id = 7").run();
+              wrote = true;
+            }
+            return ITEMS_BACKFILL.backfill!.derive(row);
+          },
+        },
+      };
+      try {
+        const summary = await new BackfillRunner({ db, migrations: [...FIXTURE_MIGRATIONS.filter((m) => m !== ITEMS_BACKFILL), racing], node: 'n', initialBatchSize: 10, maxBatchSize: 10, wait: () => Promise.resolve() }).run();
+        assert.deepEqual(summary.completed, [ITEMS_BACKFILL.version]);
+        assert.ok(wrote);
+        assert.equal(lockedDerives, 1, 'only the rewritten row was derived under the lock');
+        assert.equal((db.prepare('SELECT derived FROM items WHERE id = 7').get() as { derived: string }).derived, 'REWRITTEN');
+      } finally {
+        writer.close();
+        db.close();
+      }
+      assertComplete(dir, 30);
+    }));
+
   void it('adapts the batch size to the target batch time, and halves it under request-latency pressure', () =>
     withDir(async (dir) => {
       seedItems(dir, 2000);
-      // A virtual clock: each row costs exactly 1 ms, so sizes are deterministic.
+      // A virtual clock: each row written under the lock costs exactly 1 ms, so sizes are
+      // deterministic. (derive runs before the lock and costs nothing on this clock.)
       let now = 0;
-      const costly: SqliteMigration = {
-        ...ITEMS_BACKFILL,
-        backfill: { ...ITEMS_BACKFILL.backfill!, derive: (row) => ((now += 1), ITEMS_BACKFILL.backfill!.derive(row)) },
-      };
-      const migrations = [...FIXTURE_MIGRATIONS.filter((m) => m !== ITEMS_BACKFILL), costly];
+      const migrations = FIXTURE_MIGRATIONS;
       let pressure = 1;
       const db = openDatabase(dir);
+      db.function('charge_one_ms', () => ((now += 1), 0));
+      db.exec('CREATE TEMP TRIGGER charge_row AFTER UPDATE ON items BEGIN SELECT charge_one_ms(); END');
       try {
         const runner = new BackfillRunner({
           db,
