@@ -32,7 +32,8 @@ function tell(worker: Worker, command: SupervisorCommand['almanac']): void {
   if (worker.isConnected()) worker.send({ almanac: command } satisfies SupervisorCommand);
 }
 
-// A worker that died while serving is replaced after this pause, doubling up to the maximum.
+// A worker that died while serving is replaced at once (until one is listening again the socket is
+// closed and connections are refused); a replacement that fails waits this long, doubling up to the maximum.
 const RESPAWN_MIN_MS = 500;
 const RESPAWN_MAX_MS = 30_000;
 // Beyond the configured grace, how long a stopping worker may take before it is killed.
@@ -54,7 +55,7 @@ export class Supervisor {
   private restarting = false;
   private restartAgain = false;
   private stopping = false;
-  private respawnDelay = RESPAWN_MIN_MS;
+  private respawnDelay = 0;
   private respawnTimer: NodeJS.Timeout | undefined;
 
   constructor(config: Config, io: CliIo, logger: Logger, workerArgs: readonly string[]) {
@@ -147,7 +148,7 @@ export class Supervisor {
     const next = this.startWorker();
     try {
       this.url = await next.ready;
-      this.respawnDelay = RESPAWN_MIN_MS;
+      this.respawnDelay = 0;
       this.adopt(next.worker);
       this.writeStatus();
     } catch (error) {
@@ -165,7 +166,7 @@ export class Supervisor {
       this.respawnTimer = undefined;
       void this.respawn();
     }, this.respawnDelay);
-    this.respawnDelay = Math.min(this.respawnDelay * 2, RESPAWN_MAX_MS);
+    this.respawnDelay = Math.min(Math.max(RESPAWN_MIN_MS, this.respawnDelay * 2), RESPAWN_MAX_MS);
   }
 
   /** SIGHUP: a new worker takes over once ready; until then, and if it never is, the old one serves. */
