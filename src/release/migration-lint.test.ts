@@ -11,6 +11,8 @@ import { CliError, ExitCode } from '../cli/exit-codes.ts';
 import type { CliIo } from '../cli/io.ts';
 import { migrationChecksum, type MigrationPhase, type SqliteMigration } from '../store/sqlite/migrator.ts';
 import { SQLITE_MIGRATIONS } from '../store/sqlite/migrations/index.ts';
+import type { PostgresMigration } from '../store/postgres/migrator.ts';
+import { POSTGRES_MIGRATIONS } from '../store/postgres/migrations/index.ts';
 import { ACCEPTED_FINDINGS, lintMigration, lintMigrations, type LintContext, type LintFinding, type TableShape } from './migration-lint.ts';
 import { splitSqlStatements } from './sql-statements.ts';
 
@@ -254,6 +256,10 @@ ALTER TABLE labels ADD COLUMN color TEXT CHECK (color <> '');`;
     ];
     for (const [sql, expected] of cases) assert.deepEqual(rules('expand', sql), expected, sql);
     assert.deepEqual(rules('expand', 'ALTER TABLE objects ADD COLUMN note TEXT', { tableSizes: new Map([['objects', 50]]) }), []);
+    // nodes is STRICT but bounded by the number of serving processes, unless the sizes say otherwise.
+    const withNodes = { tables: new Map([...TABLES, ['nodes', { strict: true, primaryKey: ['id'] }]]) };
+    assert.deepEqual(rules('expand', 'ALTER TABLE nodes ADD COLUMN known_migration INTEGER', withNodes), []);
+    assert.deepEqual(rules('expand', 'ALTER TABLE nodes ADD COLUMN known_migration INTEGER', { ...withNodes, tableSizes: new Map([['nodes', 1e6]]) }), ['error:add-column-scans-table']);
   });
 
   void it('matches what SQLite really refuses on a table with rows (and accepts on an empty one)', () => {
@@ -415,19 +421,20 @@ void describe('almanac migrate lint', () => {
   void it('exits 0 on the shipped migrations and prints their warnings, or JSON', async () => {
     const { io, out, err } = capture();
     assert.equal(await main(['node', 'almanac', 'migrate', 'lint'], io), ExitCode.ok);
-    assert.match(out(), /^0002-object-time-index:2 {2}warning {2}index-on-existing-table\n {2}CREATE INDEX objects_time_range/mu);
-    assert.match(err(), new RegExp(`^${SQLITE_MIGRATIONS.length} migrations linted: 0 errors, 5 warnings\\n$`, "u"));
+    assert.match(out(), /^sqlite 0002-object-time-index:2 {2}warning {2}index-on-existing-table\n {2}CREATE INDEX objects_time_range/mu);
+    assert.match(err(), new RegExp(`^${SQLITE_MIGRATIONS.length} SQLite migrations and ${POSTGRES_MIGRATIONS.length} PostgreSQL migrations linted: 0 errors, 5 warnings\\n$`, 'u'));
 
     const asJson = capture();
     assert.equal(await main(['node', 'almanac', 'migrate', 'lint', '--json'], asJson.io), ExitCode.ok);
-    const findings = JSON.parse(asJson.out()) as { file: string; rule: string; severity: string }[];
+    const findings = JSON.parse(asJson.out()) as { file: string; store: string; rule: string; severity: string }[];
     assert.deepEqual(findings.map((f) => `${f.file} ${f.rule}`), [
-      '0002-object-time-index index-on-existing-table',
-      '0003-sync-horizon add-column-scans-table',
-      '0004-search-index add-column-scans-table',
-      '0005-change-log-indexes index-on-existing-table',
-      '0005-change-log-indexes index-on-existing-table',
+      'sqlite/0002-object-time-index index-on-existing-table',
+      'sqlite/0003-sync-horizon add-column-scans-table',
+      'sqlite/0004-search-index add-column-scans-table',
+      'sqlite/0005-change-log-indexes index-on-existing-table',
+      'sqlite/0005-change-log-indexes index-on-existing-table',
     ]);
+    assert.ok(findings.every((f) => f.store === 'sqlite'));
     assert.equal(asJson.err(), '');
   });
 
@@ -435,11 +442,30 @@ void describe('almanac migrate lint', () => {
     const { io, out } = capture();
     const bad = [migration('expand', 'CREATE TABLE a (x)', 1), migration('expand', 'DROP TABLE a; UPDATE b SET x = 1', 2)];
     assert.throws(
-      () => migrateLint({}, io, bad),
+      () => migrateLint({}, io, { sqlite: bad }),
       (error: unknown) => error instanceof CliError && error.exitCode === ExitCode.usage && /2 migration statements unsafe/u.test(error.message),
     );
     assert.match(out(), /0002-under-test:1 {2}error {2}drop-in-expand\n {2}DROP TABLE a\n/u);
     assert.match(out(), /0002-under-test:1 {2}error {2}dml-in-expand\n/u);
+  });
+
+  void it('lints the PostgreSQL set too and names the store of each finding', () => {
+    const { io, out, err } = capture();
+    const unsafe: PostgresMigration = { version: 50, name: 'index-objects', phase: 'expand', sql: 'CREATE INDEX objects_uid2 ON objects(uid);' };
+    assert.throws(
+      () => migrateLint({}, io, { postgres: [...POSTGRES_MIGRATIONS, unsafe] }),
+      (error: unknown) => error instanceof CliError && error.exitCode === ExitCode.usage && /1 migration statement unsafe/u.test(error.message),
+    );
+    assert.match(out(), /^postgres 0050-index-objects {2}error {2}require-concurrent-index-creation\n {2}CREATE INDEX objects_uid2/mu);
+    assert.match(out(), /^sqlite 0002-object-time-index:2 {2}warning/mu, 'the SQLite set is linted in the same run');
+    assert.match(err(), /PostgreSQL migrations linted: 1 error, 5 warnings/u);
+
+    const asJson = capture();
+    assert.throws(() => migrateLint({ json: true }, asJson.io, { sqlite: [], postgres: [unsafe] }), CliError);
+    assert.deepEqual(
+      (JSON.parse(asJson.out()) as { file: string; store: string; rule: string }[]).map((f) => `${f.store} ${f.file} ${f.rule}`),
+      ['postgres postgres/0050-index-objects require-concurrent-index-creation'],
+    );
   });
 
   void it('keeps migrate a command group', async () => {

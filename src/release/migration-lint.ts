@@ -146,6 +146,13 @@ export interface LintContext {
 export const DEFAULT_LARGE_TABLE_ROWS = 10_000;
 
 /**
+ * Tables whose row count is bounded by what they record, not by how much users store: nodes holds
+ * one row per serving process (hundreds at most, crashed ones included). The lint treats them as
+ * small unless context.tableSizes says otherwise. Only for tables that can never grow with user data.
+ */
+export const BOUNDED_TABLES: ReadonlySet<string> = new Set(['nodes']);
+
+/**
  * Migrations 2-5 were released before this lint. Their history cannot change (the runner refuses
  * an edited migration), so what the lint now objects to stays visible as a warning. Adding an
  * entry for a new migration defeats the lint: fix the migration instead.
@@ -650,7 +657,7 @@ function sizeText(judge: Judge, table: string): string {
 function isSmall(judge: Judge, table: string): boolean {
   if (judge.created.has(table)) return true;
   const size = judge.sizes.get(table);
-  return size !== undefined && size <= judge.largeTableRows;
+  return size === undefined ? BOUNDED_TABLES.has(table) : size <= judge.largeTableRows;
 }
 
 function judgeIndex(judge: Judge, parsed: { readonly table: string; readonly unique: boolean }, emit: Emit): void {

@@ -33,5 +33,9 @@ void it('keeps drops and renames out of expand, and allows anything on a table t
   assert.deepEqual(rules('ALTER TABLE objects DROP COLUMN uid;'), ['drop-in-expand']);
   assert.deepEqual(rules('ALTER TABLE objects DROP COLUMN uid;', { phase: 'contract' }), []);
   assert.deepEqual(rules('ALTER TABLE objects RENAME COLUMN uid TO ident;'), ['rename-in-expand']);
+  // The shipped contract step's statements: refused while the previous release may rely on them, fine in contract.
+  const dropTrigger = 'DROP TRIGGER IF EXISTS object_busy_sync ON objects; DROP FUNCTION IF EXISTS object_busy_sync();';
+  assert.deepEqual(rules(dropTrigger), ['drop-in-expand', 'drop-in-expand']);
+  assert.deepEqual(rules(dropTrigger, { phase: 'contract' }), []);
   assert.deepEqual(rules('CREATE TABLE fresh (id bigint, v text); CREATE INDEX fresh_v ON fresh(v); ALTER TABLE fresh ALTER COLUMN v SET NOT NULL;'), []);
 });

@@ -22,6 +22,8 @@ export interface PostgresMigration {
   readonly transactional?: boolean;
   /** Only for phase 'backfill': the batched work (./backfill.ts), the same declaration as on SQLite. */
   readonly backfill?: BackfillDefinition;
+  /** Only for phase 'contract': as on SQLite (SqliteMigration.safeOnceNodesKnow), in this store's numbering. */
+  readonly safeOnceNodesKnow?: number;
 }
 
 /** The two-key advisory lock every node takes before it reads or changes the schema history. */

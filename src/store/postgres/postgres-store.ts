@@ -11,7 +11,7 @@ import type { Kysely } from 'kysely';
 import type pg from 'pg';
 import { StoreUnavailable, UserExists } from '../errors.ts';
 import { unexpectedAmong, type NodeRecord, type ReleaseExpectation, type ReleaseGuardState, type ReleaseIdentity, type ReleaseRecords, type ReleaseStore } from '../release-store.ts';
-import { planMigrations } from '../sqlite/migrator.ts';
+import { knownMigration, planMigrations } from '../sqlite/migrator.ts';
 import { COLLECTION_COLUMNS, OBJECT_COLUMNS, toCollection, toObject, toUser, USER_COLUMNS } from '../sqlite/rows.ts';
 import type { Destination, HomeLayout, NewCollection, ObjectQuery, PutObjectInput, ReadinessReport, Store, StoredCredentials, WriteExpectation } from '../store.ts';
 import type {
@@ -245,7 +245,7 @@ export class PostgresStore implements Store, ReleaseStore {
   }
 
   heartbeat(node: NodeRecord): Promise<boolean> {
-    return this.one(() => releaseState.heartbeat(this.pool, node));
+    return this.one(() => releaseState.heartbeat(this.pool, { ...node, knownMigration: node.knownMigration ?? knownMigration(this.migrations) }));
   }
 
   forgetNode(id: string): Promise<void> {
@@ -301,7 +301,7 @@ export class PostgresStore implements Store, ReleaseStore {
   }
 
   deleteUser(name: string): Promise<boolean> {
-    return this.write(async (q) => (await q.run(this.k.deleteFrom('users').where('name', '=', name))) > 0);
+    return this.write((_q, tree) => tree.deleteUser(name));
   }
 
   addAppPassword(userName: string, label: string, hash: string): Promise<AppPasswordRecord> {

@@ -57,13 +57,26 @@ export async function recordCurrentRelease(db: Queryable, release: ReleaseIdenti
   );
 }
 
+async function hasColumn(db: Queryable, table: string, column: string): Promise<boolean> {
+  const rows = await db.query<{ present: boolean }>(
+    'SELECT EXISTS (SELECT 1 FROM information_schema.columns WHERE table_schema = current_schema() AND table_name = $1 AND column_name = $2) AS present',
+    [table, column],
+  );
+  return rows.rows[0]?.present === true;
+}
+
 /** Records this node's heartbeat; false when the schema has no registry yet (an older database). */
 export async function heartbeat(db: Queryable, node: NodeRecord): Promise<boolean> {
   if (!(await hasTable(db, 'nodes'))) return false;
+  // On the previous release's schema (before migration 8) there is no known_migration to fill.
+  const known = node.knownMigration !== undefined && (await hasColumn(db, 'nodes', 'known_migration'));
   await db.query(
-    `INSERT INTO nodes (id, version, migration_hash, host, pid, started_at, heartbeat_at) VALUES ($1, $2, $3, $4, $5, $6, $7)
-     ON CONFLICT (id) DO UPDATE SET heartbeat_at = excluded.heartbeat_at`,
-    [node.id, node.version, node.migrationHash, node.host, node.pid, node.startedAt, node.heartbeatAt],
+    known
+      ? `INSERT INTO nodes (id, version, migration_hash, host, pid, started_at, heartbeat_at, known_migration) VALUES ($1, $2, $3, $4, $5, $6, $7, $8)
+         ON CONFLICT (id) DO UPDATE SET heartbeat_at = excluded.heartbeat_at, known_migration = excluded.known_migration`
+      : `INSERT INTO nodes (id, version, migration_hash, host, pid, started_at, heartbeat_at) VALUES ($1, $2, $3, $4, $5, $6, $7)
+         ON CONFLICT (id) DO UPDATE SET heartbeat_at = excluded.heartbeat_at`,
+    [node.id, node.version, node.migrationHash, node.host, node.pid, node.startedAt, node.heartbeatAt, ...(known ? [node.knownMigration] : [])],
   );
   return true;
 }
@@ -74,9 +87,19 @@ export async function forgetNode(db: Queryable, id: string): Promise<void> {
 
 export async function liveNodes(db: Queryable, since: number): Promise<NodeRecord[]> {
   if (!(await hasTable(db, 'nodes'))) return [];
-  const { rows } = await db.query<{ id: string; version: string; migration_hash: string; host: string; pid: number; started_at: number; heartbeat_at: number }>(
-    'SELECT id, version, migration_hash, host, pid, started_at, heartbeat_at FROM nodes WHERE heartbeat_at >= $1 ORDER BY started_at',
+  const known = (await hasColumn(db, 'nodes', 'known_migration')) ? 'known_migration' : 'NULL::integer AS known_migration';
+  const { rows } = await db.query<{ id: string; version: string; migration_hash: string; host: string; pid: number; started_at: number; heartbeat_at: number; known_migration: number | null }>(
+    `SELECT id, version, migration_hash, host, pid, started_at, heartbeat_at, ${known} FROM nodes WHERE heartbeat_at >= $1 ORDER BY started_at`,
     [since],
   );
-  return rows.map((r) => ({ id: r.id, version: r.version, migrationHash: r.migration_hash, host: r.host, pid: r.pid, startedAt: r.started_at, heartbeatAt: r.heartbeat_at }));
+  return rows.map((r) => ({
+    id: r.id,
+    version: r.version,
+    migrationHash: r.migration_hash,
+    host: r.host,
+    pid: r.pid,
+    startedAt: r.started_at,
+    heartbeatAt: r.heartbeat_at,
+    knownMigration: r.known_migration,
+  }));
 }

@@ -20,7 +20,11 @@ export class PgTreeWriter {
   private readonly k: Kysely<PostgresDatabase>;
   private readonly now: () => number;
 
-  /** object_busy exists (migration 0005): the write path fills in each object's real busy value. */
+  /**
+   * object_busy exists (migration 0005): the write path keeps each object's row itself — written with
+   * the object, moved with it, removed with it, its collection or its owner — so 0009 can drop the
+   * trigger of 0005 that did this for the previous release's writes.
+   */
   private readonly busyTable: boolean;
 
   constructor(q: PgSession, k: Kysely<PostgresDatabase>, now: () => number, busyTable = false) {
@@ -155,9 +159,38 @@ export class PgTreeWriter {
     return created;
   }
 
+  /**
+   * Locks a set of collections and everything below them, until no new descendant appeared meanwhile:
+   * then no other transaction can add an object (or a collection) anywhere below until commit, since
+   * each such write locks the collection it writes into. Returns the locked subtree.
+   */
+  private async lockTree(roots: readonly number[], also: readonly number[]): Promise<number[]> {
+    let locked: number[] = [];
+    for (;;) {
+      const rows = roots.length === 0 ? [] : await this.q.raw<{ id: number }>(
+        `WITH RECURSIVE tree(id) AS (SELECT id FROM collections WHERE id = ANY($1::bigint[])
+           UNION SELECT c.id FROM collections c JOIN tree t ON c.parent_id = t.id)
+         SELECT id FROM tree`,
+        [roots],
+      );
+      const tree = rows.map((r) => Number(r.id));
+      if (tree.every((id) => locked.includes(id))) return tree;
+      await this.lock(...tree, ...also);
+      locked = tree;
+    }
+  }
+
+  /** object_busy has no foreign key (adding one would lock objects): the rows of deleted collections go here. */
+  private async removeBusyRows(collectionIds: readonly number[]): Promise<void> {
+    if (this.busyTable && collectionIds.length > 0) await this.q.raw('DELETE FROM object_busy WHERE collection_id = ANY($1::bigint[])', [collectionIds]);
+  }
+
   async deleteCollection(collectionId: number): Promise<void> {
     const row = await this.collection(collectionId);
-    await this.lock(collectionId, ...(row.parent_id === null ? [] : [row.parent_id]));
+    const also = row.parent_id === null ? [] : [row.parent_id];
+    if (this.busyTable) await this.removeBusyRows(await this.lockTree([collectionId], also));
+    else await this.lock(collectionId, ...also);
+    // Descendants, their objects, properties and change logs go by ON DELETE CASCADE.
     await this.q.run(this.k.deleteFrom('collections').where('id', '=', collectionId));
     if (row.parent_id !== null) await this.recordChange(row.parent_id, lastSegment(row.path), true, { children: -1 });
   }
@@ -243,10 +276,16 @@ export class PgTreeWriter {
           )
         : await this.q.first(this.k.updateTable('objects').set(values).where('id', '=', current.id).returning(OBJECT_COLUMNS));
     if (row === undefined) throw new Error('write returned no row');
-    // The trigger of 0005 wrote busy -1 (unknown); the write path knows better. A concurrent backfill
-    // batch share-locks the objects it reads, so it waits for this transaction and sees the new body.
-    const busy = busyValue(metadata.component, metadata.mayBeBusy);
-    if (this.busyTable && busy !== -1) await this.q.raw('UPDATE object_busy SET busy = $1 WHERE object_id = $2', [busy, row.id]);
+    // The whole row, whether or not the trigger of 0005 (dropped by 0009) wrote one with busy -1. A
+    // concurrent backfill batch share-locks the objects it reads, so it waits for this transaction.
+    if (this.busyTable) {
+      await this.q.raw(
+        `INSERT INTO object_busy (object_id, collection_id, busy, first_start, last_end) VALUES ($1, $2, $3, $4, $5)
+         ON CONFLICT (object_id) DO UPDATE SET collection_id = excluded.collection_id, busy = excluded.busy,
+           first_start = excluded.first_start, last_end = excluded.last_end`,
+        [row.id, input.collectionId, busyValue(metadata.component, metadata.mayBeBusy), metadata.firstStart ?? null, metadata.lastEnd ?? null],
+      );
+    }
     await this.recordChange(input.collectionId, input.name, false, {
       objects: current === undefined ? 1 : 0,
       bytes: input.body.byteLength - (current?.size ?? 0),
@@ -260,6 +299,7 @@ export class PgTreeWriter {
     if (current === undefined) throw new NotFound(`${name} does not exist`);
     checkExpectation(current, expect);
     await this.q.run(this.k.deleteFrom('objects').where('id', '=', current.id));
+    if (this.busyTable) await this.q.raw('DELETE FROM object_busy WHERE object_id = $1', [current.id]);
     await this.recordChange(collectionId, name, true, { objects: -1, bytes: -current.size });
   }
 
@@ -297,9 +337,21 @@ export class PgTreeWriter {
     const created = await this.clearDestination(to, parent);
     if (to.parentId !== collectionId) await this.checkUid(to.parentId, source.uid, to.name);
     await this.q.run(this.k.updateTable('objects').set({ collection_id: to.parentId, name: to.name, modified_at: this.now() }).where('id', '=', source.id));
+    if (this.busyTable) await this.q.raw('UPDATE object_busy SET collection_id = $1 WHERE object_id = $2', [to.parentId, source.id]);
     await this.recordChange(collectionId, name, true, { objects: -1, bytes: -source.size });
     await this.recordChange(to.parentId, to.name, false, { objects: 1, bytes: source.size });
     return { created };
+  }
+
+  // ---- users ------------------------------------------------------------------------------------
+
+  /** Deletes a user; its collections and objects go by ON DELETE CASCADE, their object_busy rows here. */
+  async deleteUser(name: string): Promise<boolean> {
+    if (this.busyTable) {
+      const owned = await this.q.raw<{ id: number }>('SELECT c.id FROM collections c JOIN users u ON u.id = c.owner_id WHERE u.name = $1', [name]);
+      await this.removeBusyRows(await this.lockTree(owned.map((r) => Number(r.id)), []));
+    }
+    return (await this.q.run(this.k.deleteFrom('users').where('name', '=', name))) > 0;
   }
 
   // ---- dead properties ------------------------------------------------------------------------

@@ -45,6 +45,13 @@ export interface SqliteMigration {
   readonly sql: string;
   /** Only for phase 'backfill': the batched work, run by the backfill runner (./backfill.ts). */
   readonly backfill?: BackfillDefinition;
+  /**
+   * Only for phase 'contract': what "no live node still needs the old shape" means for this step —
+   * the oldest migration version of this store whose code no longer needs what the step removes.
+   * Each node records the highest migration version its code knows with its heartbeat, and
+   * `almanac migrate contract` refuses while a live node knows less. Without it, the step's own version.
+   */
+  readonly safeOnceNodesKnow?: number;
 }
 
 export interface AppliedMigration {
@@ -59,7 +66,14 @@ export class MigrationHistoryError extends Error {
 }
 
 export function migrationChecksum(migration: SqliteMigration): string {
-  return createHash('sha256').update(`${migration.version}\n${migration.name}\n${migration.phase}\n${migration.sql}`).digest('hex');
+  // The declaration is part of what a contract step is; absent, the checksum is what it always was.
+  const declared = migration.safeOnceNodesKnow === undefined ? '' : `\nsafe once nodes know ${migration.safeOnceNodesKnow}`;
+  return createHash('sha256').update(`${migration.version}\n${migration.name}\n${migration.phase}\n${migration.sql}${declared}`).digest('hex');
+}
+
+/** The highest migration version a set knows: what a node running it records with its heartbeat. */
+export function knownMigration(migrations: readonly { readonly version: number }[]): number {
+  return Math.max(0, ...migrations.map((m) => m.version));
 }
 
 export function readAppliedMigrations(db: Database.Database): AppliedMigration[] {

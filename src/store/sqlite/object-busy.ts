@@ -1,5 +1,7 @@
-// The object_busy side table (migrations 0009/0010) as the store uses it: the write path fills each
-// object's row itself (so rows written during the backfill are right), and free-busy-query reads its
+// The object_busy side table (migrations 0009/0010) as the store uses it: the write path keeps each
+// object's row itself — written with the object, moved with it, removed with it, its collection or its
+// owner — so rows written during the backfill are right and 0013 can drop the triggers of 0009 that
+// did this for the previous release's writes; free-busy-query reads its
 // candidates through its index once the backfill has covered every older object. On a schema without
 // the table (the previous release's, DESIGN.md §5.5) it does nothing and queries go the old way.
 // Must not import DAV or HTTP.
@@ -13,7 +15,9 @@ const SELECT_COLUMNS = OBJECT_COLUMNS.map((c) => `o.${c}`).join(', ');
 export class ObjectBusyIndex {
   private readonly db: Database.Database;
   private present = false;
-  private statements: { upsert: Database.Statement; copy: Database.Statement; complete: Database.Statement } | undefined;
+  private statements:
+    | { upsert: Database.Statement; copy: Database.Statement; remove: Database.Statement; move: Database.Statement; removeTree: Database.Statement; removeOwned: Database.Statement; complete: Database.Statement }
+    | undefined;
 
   constructor(db: Database.Database) {
     this.db = db;
@@ -30,6 +34,19 @@ export class ObjectBusyIndex {
              first_start = excluded.first_start, last_end = excluded.last_end`,
           ),
           copy: this.db.prepare('UPDATE object_busy SET busy = (SELECT busy FROM object_busy WHERE object_id = ?) WHERE object_id = ?'),
+          remove: this.db.prepare('DELETE FROM object_busy WHERE object_id = ?'),
+          move: this.db.prepare('UPDATE object_busy SET collection_id = ? WHERE object_id = ?'),
+          // A collection and every collection below it (their objects go by ON DELETE CASCADE).
+          removeTree: this.db.prepare(
+            `WITH RECURSIVE tree(id) AS (SELECT ? UNION SELECT c.id FROM collections c JOIN tree t ON c.parent_id = t.id)
+             DELETE FROM object_busy WHERE collection_id IN (SELECT id FROM tree)`,
+          ),
+          // Every collection a user owns and everything below them (deleting the user cascades to them).
+          removeOwned: this.db.prepare(
+            `WITH RECURSIVE tree(id) AS (SELECT c.id FROM collections c JOIN users u ON u.id = c.owner_id WHERE u.name = ?
+               UNION SELECT c.id FROM collections c JOIN tree t ON c.parent_id = t.id)
+             DELETE FROM object_busy WHERE collection_id IN (SELECT id FROM tree)`,
+          ),
           complete: this.db.prepare('SELECT 1 FROM schema_migrations WHERE version = ?'),
         }
       : undefined;
@@ -43,6 +60,26 @@ export class ObjectBusyIndex {
   /** A copy has the same body, so the same answer. */
   copy(fromId: number, toId: number): void {
     this.statements?.copy.run(fromId, toId);
+  }
+
+  /** Inside the write transaction of a DELETE of one object. */
+  remove(objectId: number): void {
+    this.statements?.remove.run(objectId);
+  }
+
+  /** Inside the write transaction of a MOVE of one object to another collection. */
+  move(objectId: number, collectionId: number): void {
+    this.statements?.move.run(collectionId, objectId);
+  }
+
+  /** Before a collection is deleted: the rows of every object in it and below it. */
+  removeTree(collectionId: number): void {
+    this.statements?.removeTree.run(collectionId);
+  }
+
+  /** Before a user is deleted: the rows of every object in the collections the user owns. */
+  removeOwnedBy(userName: string): void {
+    this.statements?.removeOwned.run(userName);
   }
 
   /** Whether every object has its row, so the index may narrow a free-busy-query (read in the query's snapshot). */

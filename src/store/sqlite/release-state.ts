@@ -80,6 +80,16 @@ export interface NodeRecord extends ReleaseIdentity {
   readonly pid: number;
   readonly startedAt: number;
   readonly heartbeatAt: number;
+  /**
+   * The highest migration version of this store the node's code knows (migration 0012; the store
+   * fills it in from its own migration set). Null when read from a node of an earlier release, or on a
+   * schema without the column: such a node counts as knowing too little for any contract step.
+   */
+  readonly knownMigration?: number | null;
+}
+
+function hasColumn(db: Database.Database, table: string, column: string): boolean {
+  return (db.prepare('SELECT name FROM pragma_table_info(?)').all(table) as { name: string }[]).some((c) => c.name === column);
 }
 
 /** Records this node's heartbeat; false when the schema has no registry yet (an older database). */
@@ -89,6 +99,10 @@ export function heartbeat(db: Database.Database, node: NodeRecord): boolean {
     `INSERT INTO nodes (id, version, migration_hash, host, pid, started_at, heartbeat_at) VALUES (?, ?, ?, ?, ?, ?, ?)
      ON CONFLICT (id) DO UPDATE SET heartbeat_at = excluded.heartbeat_at`,
   ).run(node.id, node.version, node.migrationHash, node.host, node.pid, node.startedAt, node.heartbeatAt);
+  // On the previous release's schema (before 0012) there is no column to fill: the release serves on.
+  if (node.knownMigration !== undefined && hasColumn(db, 'nodes', 'known_migration')) {
+    db.prepare('UPDATE nodes SET known_migration = ? WHERE id = ?').run(node.knownMigration, node.id);
+  }
   return true;
 }
 
@@ -99,8 +113,18 @@ export function forgetNode(db: Database.Database, id: string): void {
 /** Nodes whose last heartbeat is newer than `since`. */
 export function liveNodes(db: Database.Database, since: number): NodeRecord[] {
   if (!hasTable(db, 'nodes')) return [];
+  const known = hasColumn(db, 'nodes', 'known_migration') ? 'known_migration' : 'NULL AS known_migration';
   const rows = db
-    .prepare('SELECT id, version, migration_hash, host, pid, started_at, heartbeat_at FROM nodes WHERE heartbeat_at >= ? ORDER BY started_at')
-    .all(since) as { id: string; version: string; migration_hash: string; host: string; pid: number; started_at: number; heartbeat_at: number }[];
-  return rows.map((r) => ({ id: r.id, version: r.version, migrationHash: r.migration_hash, host: r.host, pid: r.pid, startedAt: r.started_at, heartbeatAt: r.heartbeat_at }));
+    .prepare(`SELECT id, version, migration_hash, host, pid, started_at, heartbeat_at, ${known} FROM nodes WHERE heartbeat_at >= ? ORDER BY started_at`)
+    .all(since) as { id: string; version: string; migration_hash: string; host: string; pid: number; started_at: number; heartbeat_at: number; known_migration: number | null }[];
+  return rows.map((r) => ({
+    id: r.id,
+    version: r.version,
+    migrationHash: r.migration_hash,
+    host: r.host,
+    pid: r.pid,
+    startedAt: r.started_at,
+    heartbeatAt: r.heartbeat_at,
+    knownMigration: r.known_migration,
+  }));
 }

@@ -36,7 +36,7 @@ import type {
   UserRecord,
 } from '../types.ts';
 import { runBackfillToEnd } from './backfill.ts';
-import { applyMigrations, planMigrations, readAppliedMigrations, type SqliteMigration } from './migrator.ts';
+import { applyMigrations, knownMigration, planMigrations, readAppliedMigrations, type SqliteMigration } from './migrator.ts';
 import { MINIMUM_SCHEMA_VERSION, SQLITE_MIGRATIONS } from './migrations/index.ts';
 import {
   currentRelease,
@@ -219,7 +219,8 @@ export class SqliteStore implements Store, ReleaseStore {
 
   /** Registers or refreshes this node in the registry (no-op on a schema without one). */
   async heartbeat(node: NodeRecord): Promise<boolean> {
-    return this.write(() => heartbeat(this.db, node));
+    // What this node's code knows is its own migration set, which a contract step's gate compares with.
+    return this.write(() => heartbeat(this.db, { ...node, knownMigration: node.knownMigration ?? knownMigration(this.migrations) }));
   }
 
   async forgetNode(id: string): Promise<void> {
@@ -329,7 +330,10 @@ export class SqliteStore implements Store, ReleaseStore {
   }
 
   deleteUser(name: string): Promise<boolean> {
-    return this.write(() => this.q.run(this.k.deleteFrom('users').where('name', '=', name)).changes > 0);
+    return this.write(() => {
+      this.busy.removeOwnedBy(name); // the user's collections and objects go by ON DELETE CASCADE
+      return this.q.run(this.k.deleteFrom('users').where('name', '=', name)).changes > 0;
+    });
   }
 
   addAppPassword(userName: string, label: string, hash: string): Promise<AppPasswordRecord> {

@@ -145,7 +145,9 @@ export class TreeWriter {
 
   deleteCollection(collectionId: number): void {
     const row = this.collection(collectionId);
-    // Descendants, their objects, properties and change logs go by ON DELETE CASCADE.
+    // Descendants, their objects, properties and change logs go by ON DELETE CASCADE; object_busy has
+    // no foreign key (it would lock objects to add one), so the write path removes its rows.
+    this.busy?.removeTree(collectionId);
     this.q.run(this.k.deleteFrom('collections').where('id', '=', collectionId));
     if (row.parent_id !== null) this.recordChange(row.parent_id, lastSegment(row.path), true, { children: -1 });
   }
@@ -245,6 +247,7 @@ export class TreeWriter {
     if (current === undefined) throw new NotFound(`${name} does not exist`);
     checkExpectation(current, expect);
     this.q.run(this.k.deleteFrom('objects').where('id', '=', current.id));
+    this.busy?.remove(current.id);
     this.recordChange(collectionId, name, true, { objects: -1, bytes: -current.size });
   }
 
@@ -279,6 +282,7 @@ export class TreeWriter {
     const created = this.clearDestination(to, parent);
     if (to.parentId !== collectionId) this.checkUid(to.parentId, source.uid, to.name);
     this.q.run(this.k.updateTable('objects').set({ collection_id: to.parentId, name: to.name, modified_at: this.now() }).where('id', '=', source.id));
+    this.busy?.move(source.id, to.parentId);
     this.recordChange(collectionId, name, true, { objects: -1, bytes: -source.size });
     this.recordChange(to.parentId, to.name, false, { objects: 1, bytes: source.size });
     return { created };

@@ -12,6 +12,8 @@ import { migration as backfillCheckpoints } from './0008-backfill-checkpoints.ts
 import { migration as objectBusy } from './0009-object-busy.ts';
 import { migration as objectBusyBackfill } from './0010-object-busy-backfill.ts';
 import { migration as migrationRehearsals } from './0011-migration-rehearsals.ts';
+import { migration as nodeKnownMigration } from './0012-node-known-migration.ts';
+import { migration as dropObjectBusyTriggers } from './0013-drop-object-busy-triggers.ts';
 
 /**
  * The oldest schema this release can serve on (DESIGN.md §5.5): a node whose release was not
@@ -20,4 +22,4 @@ import { migration as migrationRehearsals } from './0011-migration-rehearsals.ts
  */
 export const MINIMUM_SCHEMA_VERSION = 4;
 
-export const SQLITE_MIGRATIONS: readonly SqliteMigration[] = [initial, objectTimeIndex, syncHorizon, searchIndex, changeLogIndexes, releaseExpectations, nodes, backfillCheckpoints, objectBusy, objectBusyBackfill, migrationRehearsals];
+export const SQLITE_MIGRATIONS: readonly SqliteMigration[] = [initial, objectTimeIndex, syncHorizon, searchIndex, changeLogIndexes, releaseExpectations, nodes, backfillCheckpoints, objectBusy, objectBusyBackfill, migrationRehearsals, nodeKnownMigration, dropObjectBusyTriggers];
