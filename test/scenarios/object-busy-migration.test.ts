@@ -19,6 +19,9 @@ const AUTH = `Basic ${Buffer.from('alice:pw').toString('base64')}`;
 const CAL = '/calendars/alice/default/';
 const BEFORE_OBJECT_BUSY = SQLITE_MIGRATIONS.filter((m) => m.version < 9);
 const EXPAND_ONLY = SQLITE_MIGRATIONS.filter((m) => m.version < 10);
+// The triggers that cover a previous release's writes stay until the contract step 0013 (tested in
+// object-busy-contract.test.ts), which runs only once no live node of such a release is left.
+const BEFORE_CONTRACT = SQLITE_MIGRATIONS.filter((m) => m.phase !== 'contract');
 
 function event(uid: string, lines: string[]): string {
   return ['BEGIN:VCALENDAR', 'VERSION:2.0', 'PRODID:-//t//EN', 'BEGIN:VEVENT', `UID:${uid}`, 'DTSTAMP:20260101T000000Z', ...lines, 'END:VEVENT', 'END:VCALENDAR', ''].join('\r\n');
@@ -75,7 +78,7 @@ void describe('reference migration: object_busy for free-busy-query', () => {
         // The new release's write path fills object_busy for what it writes during the backfill.
         assert.equal((await send('PUT', `${CAL}holiday.ics`, event('holiday', ['DTSTART;VALUE=DATE:20260108', 'TRANSP:TRANSPARENT']))).status, 201);
       });
-      await session(dir, SQLITE_MIGRATIONS, async (send, store) => {
+      await session(dir, BEFORE_CONTRACT, async (send, store) => {
         assert.ok(store.releaseRecords().applied.includes(10), 'the backfill ran');
         assert.deepEqual(await candidates(store), ['tentative.ics', 'weekly.ics'], 'transparent, cancelled and tasks are not read');
         assert.deepEqual(busyLines((await send('REPORT', CAL, FREE_BUSY)).text), expected);
@@ -87,7 +90,7 @@ void describe('reference migration: object_busy for free-busy-query', () => {
       const raw = new Database(join(dir, DATABASE_FILE));
       raw.prepare("UPDATE objects SET etag = 'old-release', body = ? WHERE name = 'holiday.ics'").run(Buffer.from(event('holiday', ['DTSTART;VALUE=DATE:20260108'])));
       raw.close();
-      await session(dir, SQLITE_MIGRATIONS, async (send, store) => {
+      await session(dir, BEFORE_CONTRACT, async (send, store) => {
         assert.deepEqual(await candidates(store), ['holiday.ics', 'tentative.ics']);
         const answer = busyLines((await send('REPORT', CAL, FREE_BUSY)).text);
         assert.ok(answer.some((l) => l.includes('20260108T000000Z/20260109T000000Z')), answer.join('\n'));
