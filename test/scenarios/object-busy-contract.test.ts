@@ -35,7 +35,7 @@ async function cli(args: readonly string[]): Promise<{ code: number; stdout: str
 }
 
 /** A store of the previous release (no object_busy) and an in-process DAV front end on it. */
-async function previousRelease(dir: string): Promise<{ send: Send; store: SqliteStore }> {
+function previousRelease(dir: string): { send: Send; store: SqliteStore } {
   const store = SqliteStore.open({ dataDir: dir, migrations: BEFORE_OBJECT_BUSY, release: PREVIOUS });
   const dav = buildDavServer(store, { ...DEFAULTS, data: dir, logLevel: 'silent' }, pino({ level: 'silent' }));
   const send: Send = async (method, target, body = '', headers = {}) => {
@@ -61,7 +61,7 @@ void describe('object_busy contract on SQLite', () => {
     const file = join(dir, DATABASE_FILE);
     try {
       // The same calendars in the database that migrates and in one that never gets object_busy.
-      const previous = [await previousRelease(dir), await previousRelease(control)];
+      const previous = [previousRelease(dir), previousRelease(control)];
       for (const { send, store } of previous) {
         await store.createUser({ name: 'alice', email: null, displayName: null, passwordHash: await hashPassword('pw') });
         await seed(send);
