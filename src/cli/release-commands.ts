@@ -156,7 +156,10 @@ export async function releaseStatus(options: StoreOptions & { readonly json?: bo
   for (const b of open) lines.push(...backfillLine(b, io.isTTY).trimEnd().split('\n').map((l) => `  ${l}`));
   lines.push('live nodes:');
   if (status.nodes.length === 0) lines.push('  (none)');
-  for (const n of status.nodes) lines.push(`  ${n.host} pid ${n.pid}: almanac ${n.version} (migrations ${n.migrationHash.slice(0, 12)}), up since ${isoTime(n.startedAt)}`);
+  for (const n of status.nodes) {
+    const known = n.knownMigration === null || n.knownMigration === undefined ? '' : `, knows migration ${n.knownMigration}`;
+    lines.push(`  ${n.host} pid ${n.pid}: almanac ${n.version} (migrations ${n.migrationHash.slice(0, 12)}${known}), up since ${isoTime(n.startedAt)}`);
+  }
   lines.push('expected releases:');
   if (status.expectations.length === 0) lines.push('  (none)');
   for (const e of status.expectations) {

@@ -88,6 +88,7 @@ void describe('object_busy contract on SQLite', () => {
           for (let i = 0; i < 100 && liveNodes(raw, Date.now() - 60_000).length === 0; i++) await sleep(50);
           const [own] = liveNodes(raw, Date.now() - 60_000);
           assert.equal(own?.knownMigration, 13, 'the serving node records the highest migration its code knows');
+          assert.match((await cli(['release', 'status', '--data', dir])).stdout, new RegExp(`pid ${process.pid}: almanac .*, knows migration 13\\)`, 'u'));
 
           // A node of the previous release is still registered: it knows nothing of known_migration.
           heartbeat(raw, { ...PREVIOUS, id: 'old-node', host: 'old-host', pid: 4242, startedAt: Date.now(), heartbeatAt: Date.now() });
