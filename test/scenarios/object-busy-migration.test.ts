@@ -35,12 +35,12 @@ const OBJECTS: Record<string, string> = {
   'task.ics': ['BEGIN:VCALENDAR', 'VERSION:2.0', 'PRODID:-//t//EN', 'BEGIN:VTODO', 'UID:task', 'DTSTAMP:20260101T000000Z', 'DUE:20260106T090000Z', 'END:VTODO', 'END:VCALENDAR', ''].join('\r\n'),
 };
 
-async function session(dir: string, migrations: typeof SQLITE_MIGRATIONS, work: (send: (method: string, target: string, body?: string) => Promise<{ status: number; text: string }>, store: SqliteStore) => Promise<void>): Promise<void> {
+async function session(dir: string, migrations: typeof SQLITE_MIGRATIONS, work: (send: (method: string, target: string, body?: string, extra?: Record<string, string>) => Promise<{ status: number; text: string }>, store: SqliteStore) => Promise<void>): Promise<void> {
   const store = SqliteStore.open({ dataDir: dir, migrations });
   try {
     const dav = buildDavServer(store, { ...DEFAULTS, data: dir, logLevel: 'silent' }, pino({ level: 'silent' }));
-    const send = async (method: string, target: string, body = '') => {
-      const headers: Record<string, string> = { authorization: AUTH, 'content-type': 'text/calendar', depth: '1' };
+    const send = async (method: string, target: string, body = '', extra: Record<string, string> = {}) => {
+      const headers: Record<string, string> = { authorization: AUTH, 'content-type': 'text/calendar', depth: '1', ...extra };
       const { response } = await dav.handle({ method, target, headers, body: Buffer.from(body), requestId: 't', clientAddress: '127.0.0.1' });
       return { status: response.status, text: typeof response.body === 'string' ? response.body : Buffer.from(response.body ?? new Uint8Array()).toString() };
     };
@@ -77,6 +77,11 @@ void describe('reference migration: object_busy for free-busy-query', () => {
         assert.equal((await candidates(store)).length, 5, 'the index is not used before the backfill covered every object');
         // The new release's write path fills object_busy for what it writes during the backfill.
         assert.equal((await send('PUT', `${CAL}holiday.ics`, event('holiday', ['DTSTART;VALUE=DATE:20260108', 'TRANSP:TRANSPARENT']))).status, 201);
+        // A copy of an object the backfill has not reached yet (no row to copy the answer from).
+        assert.equal((await send('MKCALENDAR', '/calendars/alice/other/')).status, 201);
+        const copied = await send('COPY', `${CAL}task.ics`, '', { destination: '/calendars/alice/other/task.ics', depth: '0' });
+        assert.equal(copied.status, 201, copied.text);
+        assert.equal((await send('DELETE', '/calendars/alice/other/')).status, 204);
       });
       await session(dir, BEFORE_CONTRACT, async (send, store) => {
         assert.ok(store.releaseRecords().applied.includes(10), 'the backfill ran');

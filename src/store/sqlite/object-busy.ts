@@ -33,7 +33,11 @@ export class ObjectBusyIndex {
              ON CONFLICT (object_id) DO UPDATE SET collection_id = excluded.collection_id, busy = excluded.busy,
              first_start = excluded.first_start, last_end = excluded.last_end`,
           ),
-          copy: this.db.prepare('UPDATE object_busy SET busy = (SELECT busy FROM object_busy WHERE object_id = ?) WHERE object_id = ?'),
+          // Only when the source has a row: before the backfill reached it there is none, and the copy keeps
+          // the write path's own value (busy is NOT NULL).
+          copy: this.db.prepare(
+            'UPDATE object_busy SET busy = (SELECT busy FROM object_busy WHERE object_id = @from) WHERE object_id = @to AND EXISTS (SELECT 1 FROM object_busy WHERE object_id = @from)',
+          ),
           remove: this.db.prepare('DELETE FROM object_busy WHERE object_id = ?'),
           move: this.db.prepare('UPDATE object_busy SET collection_id = ? WHERE object_id = ?'),
           // A collection and every collection below it (their objects go by ON DELETE CASCADE).
@@ -59,7 +63,7 @@ export class ObjectBusyIndex {
 
   /** A copy has the same body, so the same answer. */
   copy(fromId: number, toId: number): void {
-    this.statements?.copy.run(fromId, toId);
+    this.statements?.copy.run({ from: fromId, to: toId });
   }
 
   /** Inside the write transaction of a DELETE of one object. */
