@@ -4,7 +4,7 @@
 // then `migrate contract --database` — refused while a live node of the previous release is
 // registered, naming it, and run once it is gone. Afterwards the object_busy trigger and its function
 // are gone and the write path alone keeps every row exact through puts, updates, deletes, moves,
-// copies, overwrites, a calendar delete and a user delete, with free-busy answers identical to those
+// copies, overwrites, a calendar delete, a home delete and a user delete, with free-busy answers identical to those
 // of a database that never had object_busy.
 import assert from 'node:assert/strict';
 import { mkdtempSync, rmSync } from 'node:fs';
@@ -22,7 +22,7 @@ import { currentReleaseIdentity } from '../../src/release/identity.ts';
 import { POSTGRES_MIGRATIONS } from '../../src/store/postgres/migrations/index.ts';
 import { PostgresStore } from '../../src/store/postgres/postgres-store.ts';
 import { forgetNode, heartbeat, liveNodes } from '../../src/store/postgres/release-state.ts';
-import { freeBusy, seed, verifyPostgresObjectBusy, writeAfterContract, type Send } from '../support/object-busy-scenario.ts';
+import { deleteOwners, freeBusy, seed, verifyPostgresObjectBusy, writeAfterContract, type Send } from '../support/object-busy-scenario.ts';
 import { skipWithoutPostgres, TestPostgres } from '../support/postgres.ts';
 
 const AUTH = `Basic ${Buffer.from('alice:pw').toString('base64')}`;
@@ -124,14 +124,9 @@ void describe('object_busy contract on PostgreSQL', { skip: skipWithoutPostgres(
 
         await writeAfterContract(send);
         await writeAfterContract(reference.send);
-        // A user deleted with everything they own.
-        for (const store of [app.store, reference.store]) {
-          const bob = await store.createUser({ name: 'bob', email: null, displayName: null, passwordHash: null });
-          await store.ensureHomes(bob.id, [{ path: '/calendars/bob/', kind: 'calendar-home', children: [{ name: 'default', kind: 'calendar', properties: [] }] }]);
-          const calendar = (await store.getCollection('/calendars/bob/default/'))!;
-          await store.putObject({ collectionId: calendar.id, name: 'b.ics', body: Buffer.from('BEGIN:VCALENDAR\r\nEND:VCALENDAR\r\n'), contentType: 'text/calendar', metadata: { uid: 'b', component: 'VEVENT', mayBeBusy: true } });
-          assert.equal(await store.deleteUser('bob'), true);
-        }
+        // A user deleted with everything they own, and a home with the calendar below it.
+        await deleteOwners(app.store);
+        await deleteOwners(reference.store);
 
         const check = await verifyPostgresObjectBusy(url);
         assert.deepEqual({ missing: check.missing, wrong: check.wrong, orphans: check.orphans }, { missing: 0, wrong: 0, orphans: 0 }, check.examples.join('\n'));

@@ -7,6 +7,7 @@ import assert from 'node:assert/strict';
 import Database from 'better-sqlite3';
 import pg from 'pg';
 import { migration as busyBackfill } from '../../src/store/sqlite/migrations/0010-object-busy-backfill.ts';
+import type { Store } from '../../src/store/store.ts';
 
 export type Send = (method: string, target: string, body?: string, headers?: Record<string, string>) => Promise<{ status: number; text: string }>;
 
@@ -64,6 +65,25 @@ export async function writeAfterContract(send: Send): Promise<void> {
   // A move onto an existing object replaces it (the destination's row must go with it).
   ok('MOVE birthday over standup', await send('MOVE', `${HOME}default/birthday.ics`, '', { destination: `${HOME}work/standup.ics`, overwrite: 'T' }), 204);
   ok('DELETE trash', await send('DELETE', `${HOME}trash/`), 204);
+}
+
+/**
+ * Deletes through the store what no DAV request deletes here: a user with everything they own, and
+ * a home with the calendar below it (the rows of the whole subtree must go).
+ */
+export async function deleteOwners(store: Store): Promise<void> {
+  for (const name of ['bob', 'carol']) {
+    const user = await store.createUser({ name, email: null, displayName: null, passwordHash: null });
+    await store.ensureHomes(user.id, [{ path: `/calendars/${name}/`, kind: 'calendar-home', children: [{ name: 'default', kind: 'calendar', properties: [] }] }]);
+    const calendar = await store.getCollection(`/calendars/${name}/default/`);
+    assert.ok(calendar);
+    const body = Buffer.from(event(`${name}-1`, ['DTSTART:20260106T070000Z', 'DTEND:20260106T080000Z']));
+    await store.putObject({ collectionId: calendar.id, name: 'e.ics', body, contentType: 'text/calendar', metadata: { uid: `${name}-1`, component: 'VEVENT', mayBeBusy: true } });
+  }
+  assert.equal(await store.deleteUser('bob'), true);
+  const home = await store.getCollection('/calendars/carol/');
+  assert.ok(home);
+  await store.deleteCollection(home.id);
 }
 
 const FREE_BUSY = '<C:free-busy-query xmlns:C="urn:ietf:params:xml:ns:caldav"><C:time-range start="20260105T000000Z" end="20260112T000000Z"/></C:free-busy-query>';
