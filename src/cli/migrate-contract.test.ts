@@ -10,6 +10,7 @@ import { describe, it } from 'node:test';
 import Database from 'better-sqlite3';
 import { currentReleaseIdentity } from '../release/identity.ts';
 import { SQLITE_MIGRATIONS } from '../store/sqlite/migrations/index.ts';
+import { knownMigration } from '../store/sqlite/migrator.ts';
 import { recordRehearsal } from '../store/sqlite/rehearsals.ts';
 import { heartbeat, liveNodes } from '../store/sqlite/release-state.ts';
 import { DATABASE_FILE, SqliteStore } from '../store/sqlite/sqlite-store.ts';
@@ -67,6 +68,9 @@ void describe('contract gate', () => {
   void it('a step without a declaration needs every live node to know the step itself', () => {
     assert.equal(neededKnowledge({ version: 20, name: 'x', phase: 'contract' }), 20);
     assert.equal(neededKnowledge({ version: 20, name: 'x', phase: 'contract', safeOnceNodesKnow: 15 }), 15);
+    // What a node records: the highest of its migrations that were in place when it started.
+    assert.equal(knownMigration([{ version: 1 }, { version: 2 }, { version: 3 }], [3]), 2);
+    assert.equal(knownMigration([{ version: 1 }, { version: 2 }, { version: 3 }], [2]), 3);
   });
 
   void it("keeps heartbeats working on the previous release's schema, where the column does not exist", async () => {
@@ -76,19 +80,30 @@ void describe('contract gate', () => {
     });
   });
 
-  void it('a store records the highest migration its own code knows', async () => {
+  void it('a store records the highest migration of its code that it found in place when it started', async () => {
     const dir = mkdtempSync(join(tmpdir(), 'almanac-known-'));
+    const fresh = mkdtempSync(join(tmpdir(), 'almanac-known-fresh-'));
+    const knownBy = async (store: SqliteStore, id: string): Promise<number | null | undefined> => {
+      await store.heartbeat(node(id, undefined));
+      const known = store.liveNodes(0).find((n) => n.id === id)?.knownMigration;
+      await store.close();
+      return known;
+    };
     try {
-      // A store of an older release (its set ends at 12) and the current one, on one database.
-      const older = SqliteStore.open({ dataDir: dir, release: own, migrations: SQLITE_MIGRATIONS.filter((m) => m.version <= 12) });
-      await older.heartbeat(node('older', undefined));
-      await older.close();
-      const current = SqliteStore.open({ dataDir: dir, release: own });
-      await current.heartbeat(node('current', undefined));
-      assert.deepEqual(current.liveNodes(0).map((n) => [n.id, n.knownMigration]).sort(), [['current', Math.max(...SQLITE_MIGRATIONS.map((m) => m.version))], ['older', 12]]);
-      await current.close();
+      const previous = { version: '0.0.1', migrationHash: 'previous-release' };
+      await SqliteStore.open({ dataDir: dir, migrations: SQLITE_MIGRATIONS.filter((m) => m.version < 12), release: previous }).close();
+      // Not expected: no DDL, it serves on the schema it found, which has no column to record in: the
+      // node counts as an earlier release's.
+      assert.equal(await knownBy(SqliteStore.open({ dataDir: dir, release: own }), 'unexpected'), null);
+      const expecting = SqliteStore.open({ dataDir: dir, migrations: SQLITE_MIGRATIONS.filter((m) => m.version < 12), release: previous });
+      expecting.expectRelease({ ...own, windowFrom: null, windowUntil: null, approvedBy: 't', reason: null, createdAt: Date.now() });
+      await expecting.close();
+      // Expected: the expand 0012 runs at start; the contract step 0013 waits for its command.
+      assert.equal(await knownBy(SqliteStore.open({ dataDir: dir, release: own }), 'expected'), 12);
+      assert.equal(await knownBy(SqliteStore.open({ dataDir: fresh, release: own }), 'fresh'), 13, 'a new database gets every migration');
     } finally {
       rmSync(dir, { recursive: true, force: true });
+      rmSync(fresh, { recursive: true, force: true });
     }
   });
 });

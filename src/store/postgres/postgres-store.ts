@@ -245,7 +245,7 @@ export class PostgresStore implements Store, ReleaseStore {
   }
 
   heartbeat(node: NodeRecord): Promise<boolean> {
-    return this.one(() => releaseState.heartbeat(this.pool, { ...node, knownMigration: node.knownMigration ?? knownMigration(this.migrations) }));
+    return this.one(() => releaseState.heartbeat(this.pool, { ...node, knownMigration: node.knownMigration ?? knownMigration(this.migrations, this.releaseGuard().pending) }));
   }
 
   forgetNode(id: string): Promise<void> {

@@ -71,9 +71,15 @@ export function migrationChecksum(migration: SqliteMigration): string {
   return createHash('sha256').update(`${migration.version}\n${migration.name}\n${migration.phase}\n${migration.sql}${declared}`).digest('hex');
 }
 
-/** The highest migration version a set knows: what a node running it records with its heartbeat. */
-export function knownMigration(migrations: readonly { readonly version: number }[]): number {
-  return Math.max(0, ...migrations.map((m) => m.version));
+/**
+ * What a node records with its heartbeat for the contract gate: the highest migration of its code's
+ * set that was in place when it opened the store (`pending` = those that were not). Not simply the
+ * highest its code knows: a store looks at the schema when it opens (e.g. whether object_busy exists,
+ * so its writes keep it), so a node that started on an older schema behaves like older code until it
+ * restarts, and must not let a contract step that relies on the newer write path pass.
+ */
+export function knownMigration(migrations: readonly { readonly version: number }[], pending: readonly number[] = []): number {
+  return Math.max(0, ...migrations.filter((m) => !pending.includes(m.version)).map((m) => m.version));
 }
 
 export function readAppliedMigrations(db: Database.Database): AppliedMigration[] {

@@ -81,9 +81,10 @@ export interface NodeRecord extends ReleaseIdentity {
   readonly startedAt: number;
   readonly heartbeatAt: number;
   /**
-   * The highest migration version of this store the node's code knows (migration 0012; the store
-   * fills it in from its own migration set). Null when read from a node of an earlier release, or on a
-   * schema without the column: such a node counts as knowing too little for any contract step.
+   * The highest migration version of this store the node's code knows and found in place when it
+   * started (migration 0012; the store fills it in, see knownMigration in ./migrator.ts). Null when
+   * read from a node of an earlier release, or on a schema without the column: such a node counts as
+   * knowing too little for any contract step.
    */
   readonly knownMigration?: number | null;
 }

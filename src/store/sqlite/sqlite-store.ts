@@ -219,8 +219,9 @@ export class SqliteStore implements Store, ReleaseStore {
 
   /** Registers or refreshes this node in the registry (no-op on a schema without one). */
   async heartbeat(node: NodeRecord): Promise<boolean> {
-    // What this node's code knows is its own migration set, which a contract step's gate compares with.
-    return this.write(() => heartbeat(this.db, { ...node, knownMigration: node.knownMigration ?? knownMigration(this.migrations) }));
+    // What this node's code knows of its own migration set, as it found the schema: the contract gate's measure.
+    const known = node.knownMigration ?? knownMigration(this.migrations, this.guard.pending);
+    return this.write(() => heartbeat(this.db, { ...node, knownMigration: known }));
   }
 
   async forgetNode(id: string): Promise<void> {

@@ -1,4 +1,5 @@
-// Expand: each node's heartbeat also records the highest migration version its code knows, so a
+// Expand: each node's heartbeat also records the highest migration version its code knows (and found
+// in place when it started: knownMigration in ../migrator.ts), so a
 // contract step can say what it needs (SqliteMigration.safeOnceNodesKnow) instead of "every live
 // node runs this very release". Nullable: a node of an earlier release, which knows nothing of the
 // column, leaves it NULL, which counts as knowing too little. nodes holds one row per serving
