@@ -98,6 +98,9 @@ void describe('contract gate', () => {
       const expecting = SqliteStore.open({ dataDir: dir, migrations: SQLITE_MIGRATIONS.filter((m) => m.version < 12), release: previous });
       expecting.expectRelease({ ...own, windowFrom: null, windowUntil: null, approvedBy: 't', reason: null, createdAt: Date.now() });
       await expecting.close();
+      const raw = new Database(join(dir, DATABASE_FILE));
+      recordRehearsal(raw, { migrationHash: own.migrationHash, version: own.version, passed: true, dataBytes: 1e9, objectRows: 0, longestLockMs: 1, estimatedMs: 1, report: '{"steps":[]}', createdAt: Date.now() });
+      raw.close();
       // Expected: the expand 0012 runs at start; the contract step 0013 waits for its command.
       assert.equal(await knownBy(SqliteStore.open({ dataDir: dir, release: own }), 'expected'), 12);
       assert.equal(await knownBy(SqliteStore.open({ dataDir: fresh, release: own }), 'fresh'), 13, 'a new database gets every migration');

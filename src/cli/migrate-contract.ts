@@ -14,8 +14,9 @@ import * as pgReleaseState from '../store/postgres/release-state.ts';
 import type { NodeRecord, ReleaseIdentity } from '../store/release-store.ts';
 import { readAppliedMigrations, recordMigration, type MigrationPhase, type SqliteMigration } from '../store/sqlite/migrator.ts';
 import { SQLITE_MIGRATIONS } from '../store/sqlite/migrations/index.ts';
-import { latestRehearsal, rehearsalProblem } from '../store/sqlite/rehearsals.ts';
+import { latestRehearsal, rehearsalProblem, rehearsedStepMs } from '../store/sqlite/rehearsals.ts';
 import { currentRelease, liveNodes } from '../store/sqlite/release-state.ts';
+import { announceStep, clearStep } from '../store/sqlite/step-announcement.ts';
 import { CliError, ExitCode } from './exit-codes.ts';
 import type { CliIo } from './io.ts';
 import { openDatabaseFile } from './migrate-progress.ts';
@@ -130,7 +131,8 @@ function refuse(blockers: readonly string[]): never {
 function contractSqlite(options: StoreOptions, io: CliIo, migrations: readonly SqliteMigration[]): number {
   const db = openDatabaseFile(options, io);
   try {
-    const { pending, blockers } = contractBlockers(db, migrations, currentReleaseIdentity(), Date.now());
+    const identity = currentReleaseIdentity();
+    const { pending, blockers } = contractBlockers(db, migrations, identity, Date.now());
     if (pending.length === 0) {
       io.stdout('no contract migration is pending\n');
       return ExitCode.ok;
@@ -138,10 +140,16 @@ function contractSqlite(options: StoreOptions, io: CliIo, migrations: readonly S
     if (blockers.length > 0) refuse(blockers);
     for (const migration of pending) {
       const started = performance.now();
-      db.transaction(() => {
-        db.exec(migration.sql);
-        recordMigration(db, migration, Date.now());
-      }).immediate();
+      // Requests that find the store locked meanwhile answer 503 with a Retry-After from the rehearsed time.
+      announceStep(db.name, { version: migration.version, name: migration.name, pid: process.pid, startedAt: Date.now(), expectedMs: rehearsedStepMs(db, identity.migrationHash, migration.version) });
+      try {
+        db.transaction(() => {
+          db.exec(migration.sql);
+          recordMigration(db, migration, Date.now());
+        }).immediate();
+      } finally {
+        clearStep(db.name);
+      }
       io.stdout(`${label(migration)}: applied, write lock held ${(performance.now() - started).toFixed(1)} ms\n`);
     }
     return ExitCode.ok;

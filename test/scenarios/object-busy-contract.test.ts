@@ -6,7 +6,7 @@
 // every row exact through puts, updates, deletes, moves, copies, overwrites, a calendar delete, a
 // home delete and a user delete, with free-busy answers identical to those of a database that never had object_busy.
 import assert from 'node:assert/strict';
-import { mkdtempSync, rmSync } from 'node:fs';
+import { existsSync, mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, it } from 'node:test';
@@ -21,6 +21,7 @@ import { currentReleaseIdentity } from '../../src/release/identity.ts';
 import { SQLITE_MIGRATIONS } from '../../src/store/sqlite/migrations/index.ts';
 import { forgetNode, heartbeat, liveNodes } from '../../src/store/sqlite/release-state.ts';
 import { DATABASE_FILE, SqliteStore } from '../../src/store/sqlite/sqlite-store.ts';
+import { announcementFile } from '../../src/store/sqlite/step-announcement.ts';
 import { deleteOwners, freeBusy, seed, verifySqliteObjectBusy, writeAfterContract, type Send } from '../support/object-busy-scenario.ts';
 
 const AUTH = `Basic ${Buffer.from('alice:pw').toString('base64')}`;
@@ -108,6 +109,7 @@ void describe('object_busy contract on SQLite', () => {
         assert.equal(contracted.code, 0, contracted.stderr);
         assert.match(contracted.stdout, /13-drop-object-busy-triggers: applied, write lock held [\d.]+ ms/u);
         assert.deepEqual(triggers(file), [], 'the compatibility triggers are gone');
+        assert.equal(existsSync(announcementFile(file)), false, 'the step announced itself only while it ran');
         assert.deepEqual(await freeBusy(send), before, 'same answers right after the contract');
         assert.match((await cli(['migrate', 'contract', '--data', dir])).stdout, /no contract migration is pending/u);
 
