@@ -5,7 +5,8 @@
 // registered, naming it, and run once it is gone. Afterwards the object_busy trigger and its function
 // are gone and the write path alone keeps every row exact through puts, updates, deletes, moves,
 // copies, overwrites, a calendar delete, a home delete and a user delete, with free-busy answers identical to those
-// of a database that never had object_busy.
+// of a database that never had object_busy. And without the trigger, puts racing the delete of the
+// home above their calendar leave no row behind (the delete locks the whole subtree first).
 import assert from 'node:assert/strict';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -141,6 +142,32 @@ void describe('object_busy contract on PostgreSQL', { skip: skipWithoutPostgres(
       }
     } finally {
       rmSync(dir, { recursive: true, force: true });
+    }
+  });
+
+  void it('leaves no object_busy row behind when puts race the delete of the home above their calendar', { timeout: 120_000 }, async () => {
+    cluster ??= await TestPostgres.start();
+    const url = await cluster.createDatabase('contract_race');
+    const store = await PostgresStore.open({ url, release: currentReleaseIdentity() });
+    try {
+      assert.deepEqual(await compatibility(url), { triggers: 0, functionPresent: false }, 'a new database gets the contracted schema');
+      let landed = 0;
+      for (let round = 0; round < 15; round++) {
+        const user = await store.createUser({ name: `u${round}`, email: null, displayName: null, passwordHash: null });
+        await store.ensureHomes(user.id, [{ path: `/calendars/u${round}/`, kind: 'calendar-home', children: [{ name: 'default', kind: 'calendar', properties: [] }] }]);
+        const home = (await store.getCollection(`/calendars/u${round}/`))!;
+        const calendar = (await store.getCollection(`/calendars/u${round}/default/`))!;
+        const puts = Array.from({ length: 6 }, (_, i) =>
+          store.putObject({ collectionId: calendar.id, name: `e${i}.ics`, body: Buffer.from(`event ${round} ${i}`), contentType: 'text/calendar', metadata: { uid: `e${i}`, component: 'VEVENT', mayBeBusy: true } }),
+        );
+        const results = await Promise.allSettled([...puts, store.deleteCollection(home.id)]);
+        assert.equal(results.at(-1)?.status, 'fulfilled', 'the delete went through');
+        landed += results.slice(0, -1).filter((r) => r.status === 'fulfilled').length;
+      }
+      const check = await verifyPostgresObjectBusy(url);
+      assert.deepEqual({ objects: check.objects, rows: check.rows, orphans: check.orphans }, { objects: 0, rows: 0, orphans: 0 }, `${landed} puts landed before their calendar went`);
+    } finally {
+      await store.close();
     }
   });
 });
