@@ -31,6 +31,7 @@ import { applyMigrations, readAppliedMigrations, withMigrationLock, type Postgre
 import { MINIMUM_SCHEMA_VERSION, POSTGRES_MIGRATIONS } from './migrations/index.ts';
 import * as changeLog from './change-log.ts';
 import * as releaseState from './release-state.ts';
+import { unrehearsedBecause } from './rehearsals.ts';
 import type { PostgresDatabase } from './schema.ts';
 import { createPool, isRetryable, isUnavailable, PgSession, queryBuilder, unavailable } from './session.ts';
 import { PgTreeWriter } from './tree-writer.ts';
@@ -116,7 +117,7 @@ export class PostgresStore implements Store, ReleaseStore {
     }
     const current = await releaseState.currentRelease(client);
     const isCurrent = current !== undefined && current.version === release.version && current.migrationHash === release.migrationHash;
-    const unexpected = isCurrent ? undefined : unexpectedAmong(await releaseState.listExpectations(client), release, this.now());
+    const unexpected = isCurrent ? undefined : (unexpectedAmong(await releaseState.listExpectations(client), release, this.now()) ?? (await unrehearsedBecause(client, release, pending.length, this.now())));
     if (unexpected === undefined) {
       // Only expand runs at start: backfill and contract are explicit operator steps.
       await applyMigrations(client, this.migrations, settings, { now: this.now, allowed: (m) => m.phase === 'expand' });

@@ -61,3 +61,13 @@ export async function rehearsalProblem(client: Queryable, migrationHash: string,
   if (bytes > latest.dataBytes * REHEARSAL_MAX_GROWTH) return `the database grew from ${latest.dataBytes} to ${bytes} bytes since the rehearsal; ${rerun}`;
   return undefined;
 }
+
+/**
+ * At start, for an expected release that still has migrations to run: the rehearsal that
+ * `almanac release expect` required must still vouch for them, or the release runs no DDL.
+ */
+export async function unrehearsedBecause(client: Queryable, release: { version: string; migrationHash: string }, pendingMigrations: number, now: number): Promise<string | undefined> {
+  if (pendingMigrations === 0) return undefined;
+  const problem = await rehearsalProblem(client, release.migrationHash, now);
+  return problem === undefined ? undefined : `release ${release.version} is expected, but ${problem}`;
+}

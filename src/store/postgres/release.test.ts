@@ -10,6 +10,7 @@ import { skipWithoutPostgres, TestPostgres } from '../../../test/support/postgre
 import type { PostgresMigration } from './migrator.ts';
 import { POSTGRES_MIGRATIONS } from './migrations/index.ts';
 import { PostgresStore, type PostgresStoreOptions } from './postgres-store.ts';
+import { databaseBytes, recordRehearsal } from './rehearsals.ts';
 
 const skip = skipWithoutPostgres();
 const NEXT: PostgresMigration = { version: 99, name: 'next-feature', phase: 'expand', sql: 'ALTER TABLE objects ADD COLUMN next_feature text;' };
@@ -62,6 +63,18 @@ void describe('expected-release guard on PostgreSQL', { skip }, () => {
     const store = await PostgresStore.open({ url, release: V1 });
     await store.expectRelease({ ...V2, windowFrom: null, windowUntil: null, approvedBy: 'ops', reason: 'test', createdAt: Date.now() });
     await store.close();
+    const unrehearsed = await openClose(url, { release: V2, migrations: [...POSTGRES_MIGRATIONS, NEXT] });
+    assert.match(unrehearsed.guard.unexpected ?? '', /expected, but migration set hash-two was never rehearsed/u);
+    assert.ok(!unrehearsed.applied.includes(99), 'no DDL without a rehearsal');
+    // The record `almanac migrate rehearse` leaves: first one that aged past 7 days, then a fresh one.
+    const rehearsal = async (createdAt: number): Promise<void> => {
+      await withClient(url, async (client) => {
+        await recordRehearsal(client, { ...V2, passed: true, dataBytes: await databaseBytes(client), objectRows: 0, longestLockMs: 1, estimatedMs: 10, report: JSON.stringify({ steps: [] }), createdAt });
+      });
+    };
+    await rehearsal(Date.now() - 8 * 24 * 3600 * 1000);
+    assert.match((await openClose(url, { release: V2, migrations: [...POSTGRES_MIGRATIONS, NEXT] })).guard.unexpected ?? '', /older than 7 days/u);
+    await rehearsal(Date.now());
     const expected = await openClose(url, { release: V2, migrations: [...POSTGRES_MIGRATIONS, NEXT] });
     assert.equal(expected.guard.unexpected, undefined);
     assert.ok(expected.applied.includes(99));
