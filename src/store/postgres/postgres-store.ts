@@ -32,7 +32,9 @@ import { MINIMUM_SCHEMA_VERSION, POSTGRES_MIGRATIONS } from './migrations/index.
 import * as changeLog from './change-log.ts';
 import * as releaseState from './release-state.ts';
 import type { PostgresDatabase } from './schema.ts';
-import { createPool, isRetryable, isUnavailable, PgSession, queryBuilder, unavailable } from './session.ts';
+import type { PgSession } from './session.ts';
+import { createPool, queryBuilder } from './session.ts';
+import { PgTransactions, STDERR_LOG, type StoreLog } from './transactions.ts';
 import { PgTreeWriter } from './tree-writer.ts';
 import { runBackfillToEnd } from './backfill.ts';
 import { migration as objectBusyBackfill } from './migrations/0007-object-busy-backfill.ts';
@@ -53,9 +55,11 @@ export interface PostgresStoreOptions {
   readonly now?: () => number;
   /** Called when an idle pooled connection breaks (logged by the caller; the pool replaces it). */
   readonly onConnectionError?: (error: Error) => void;
+  /** How long the outcome of a COMMIT that lost its connection is looked into (default 2 s). */
+  readonly commitCheckMs?: number;
+  /** Where a write of unknown outcome is reported (default: a JSON line on stderr). */
+  readonly log?: StoreLog;
 }
-
-const TRANSACTION_ATTEMPTS = 6;
 
 export class PostgresStore implements Store, ReleaseStore {
   readonly backend = 'postgres' as const;
@@ -67,7 +71,7 @@ export class PostgresStore implements Store, ReleaseStore {
   readonly url: string;
   private cachedEpoch: string | undefined;
   private guard: ReleaseGuardState = { unexpected: undefined, schemaVersion: 0, canServe: true, pending: [] };
-  private closed = false;
+  private readonly tx: PgTransactions;
   /** object_busy exists (0005), so writes fill it; `busyComplete` once its backfill (0007) is applied. */
   private busyTable = false;
   private busyComplete = false;
@@ -81,6 +85,7 @@ export class PostgresStore implements Store, ReleaseStore {
       { url: options.url, ...(options.poolSize === undefined ? {} : { max: options.poolSize }), ...(options.statementTimeoutMs === undefined ? {} : { statementTimeoutMs: options.statementTimeoutMs }) },
       options.onConnectionError ?? (() => undefined),
     );
+    this.tx = new PgTransactions({ pool: this.pool, url: options.url, commitCheckMs: options.commitCheckMs ?? 2_000, log: options.log ?? STDERR_LOG });
   }
 
   /** Connects, runs the release guard and the migrations it allows (one node at a time), and returns the store. */
@@ -93,7 +98,7 @@ export class PostgresStore implements Store, ReleaseStore {
       );
       await store.refreshBusyTable();
     } catch (error) {
-      await store.pool.end().catch(() => undefined);
+      await store.tx.close().catch(() => undefined);
       throw error;
     }
     return store;
@@ -132,74 +137,24 @@ export class PostgresStore implements Store, ReleaseStore {
     return Math.max(0, ...(await readAppliedMigrations(client)).map((m) => m.version));
   }
 
-  async close(): Promise<void> {
-    if (this.closed) return;
-    this.closed = true;
-    await this.pool.end();
+  close(): Promise<void> {
+    return this.tx.close();
   }
 
   // ---- transactions -----------------------------------------------------------------------------
 
-  private async checkout(): Promise<pg.PoolClient> {
-    if (this.closed) throw new StoreUnavailable('the store is closed', 1);
-    try {
-      return await this.pool.connect();
-    } catch (error) {
-      throw unavailable(error);
-    }
-  }
-
-  /** One transaction, retried whole when it lost a race with another transaction (any node). */
-  private async transact<T>(begin: string, fn: (q: PgSession, tree: PgTreeWriter) => Promise<T>): Promise<T> {
-    let delay = 5;
-    for (let attempt = 1; ; attempt += 1) {
-      const client = await this.checkout();
-      let broken: Error | undefined;
-      // A connection that breaks between two statements reports it as an event on the checked-out
-      // client; without a listener that would crash the process. The next statement fails anyway.
-      const onError = (error: Error): void => {
-        broken = error;
-      };
-      client.on('error', onError);
-      try {
-        await client.query(begin);
-        const session = new PgSession(client);
-        const result = await fn(session, new PgTreeWriter(session, this.k, this.now, this.busyTable));
-        await client.query('COMMIT');
-        return result;
-      } catch (error) {
-        if (isUnavailable(error)) broken = error as Error;
-        await client.query('ROLLBACK').catch((rollbackError: unknown) => {
-          broken = rollbackError as Error;
-        });
-        if (isUnavailable(error)) throw unavailable(error);
-        if (!isRetryable(error)) throw error;
-        if (attempt >= TRANSACTION_ATTEMPTS) throw new StoreUnavailable('too many concurrent writers on one collection; try again', 1, { cause: error });
-        await sleep(delay + Math.random() * delay);
-        delay = Math.min(delay * 2, 100);
-      } finally {
-        client.off('error', onError);
-        client.release(broken);
-      }
-    }
-  }
-
   private write<T>(fn: (q: PgSession, tree: PgTreeWriter) => Promise<T>): Promise<T> {
-    return this.transact('BEGIN', fn);
+    return this.tx.write((q) => fn(q, new PgTreeWriter(q, this.k, this.now, this.busyTable)));
   }
 
   /** Several statements that must agree with each other: one snapshot. */
   private snapshot<T>(fn: (q: PgSession, tree: PgTreeWriter) => Promise<T>): Promise<T> {
-    return this.transact('BEGIN ISOLATION LEVEL REPEATABLE READ READ ONLY', fn);
+    return this.tx.snapshot((q) => fn(q, new PgTreeWriter(q, this.k, this.now, this.busyTable)));
   }
 
   /** A single statement outside an explicit transaction (it is its own snapshot). */
-  private async one<T>(fn: (q: PgSession) => Promise<T>): Promise<T> {
-    try {
-      return await fn(new PgSession(this.pool));
-    } catch (error) {
-      throw isUnavailable(error) ? unavailable(error) : error;
-    }
+  private one<T>(fn: (q: PgSession) => Promise<T>): Promise<T> {
+    return this.tx.one(fn);
   }
 
   async readiness(): Promise<ReadinessReport> {
