@@ -6,6 +6,7 @@
 import { COLLECTION_COLUMNS, OBJECT_COLUMNS, toCollection, toObject } from '../sqlite/rows.ts';
 import type { ObjectQuery } from '../store.ts';
 import type { Change, CollectionMembers, CollectionRecord, ObjectRecord, ObjectWithBody, PropertyTarget, StoredProperty, SyncPage } from '../types.ts';
+import { guardCount } from '../write-rules.ts';
 import * as changeLog from './change-log.ts';
 import type { PgStoreContext } from './store-context.ts';
 
@@ -38,12 +39,12 @@ export function getObjectWithBody(c: PgStoreContext, collectionId: number, name:
 }
 
 export function listMembers(c: PgStoreContext, collectionId: number): Promise<CollectionMembers> {
-  return c.snapshot(async (q, tree) => {
+  return c.snapshot(async (q) => {
     const parent = await q.first(c.k.selectFrom('collections').select(['object_count', 'child_count', 'path']).where('id', '=', collectionId));
     if (parent === undefined) return { collections: [], objects: [] };
     const collections = (await q.all(c.k.selectFrom('collections').select(COLLECTION_COLUMNS).where('parent_id', '=', collectionId).orderBy('path'))).map(toCollection);
     const objects = (await q.all(c.k.selectFrom('objects').select(OBJECT_COLUMNS).where('collection_id', '=', collectionId).orderBy('name'))).map(toObject);
-    tree.guardCount(parent.path, parent.object_count, objects.length, parent.child_count, collections.length);
+    guardCount(parent.path, parent.object_count, objects.length, parent.child_count, collections.length);
     return { collections, objects };
   });
 }
@@ -108,5 +109,5 @@ export function changesSince(c: PgStoreContext, collectionId: number, afterSeq: 
 }
 
 export function syncChanges(c: PgStoreContext, collectionId: number, afterSeq: number, limit: number | null): Promise<SyncPage> {
-  return c.snapshot((q, tree) => changeLog.syncPage(q, c.k, tree, collectionId, afterSeq, limit));
+  return c.snapshot((q) => changeLog.syncPage(q, c.k, collectionId, afterSeq, limit));
 }

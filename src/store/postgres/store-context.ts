@@ -1,6 +1,6 @@
 // What every part of the PostgreSQL store works with: the query builder, the clock, the transaction
 // runner, and the schema facts that decide how objects are written and read (whether object_busy
-// exists and is complete). Writes and snapshots come with a tree writer on their session. Must not
+// exists and is complete). Writes come with a tree writer on their session. Must not
 // import DAV or HTTP.
 import type { Kysely } from 'kysely';
 import { migration as objectBusyBackfill } from './migrations/0007-object-busy-backfill.ts';
@@ -34,8 +34,8 @@ export class PgStoreContext {
   }
 
   /** Several statements that must agree with each other: one snapshot. */
-  snapshot<T>(fn: (q: PgSession, tree: PgTreeWriter) => Promise<T>): Promise<T> {
-    return this.tx.snapshot((q) => fn(q, this.tree(q)));
+  snapshot<T>(fn: (q: PgSession) => Promise<T>): Promise<T> {
+    return this.tx.snapshot(fn);
   }
 
   /** A single statement outside an explicit transaction (it is its own snapshot). */
