@@ -3,11 +3,12 @@
 // (a length-prefixed start-up message, then type byte + length messages) and, when armed, acts on the
 // next simple-protocol `COMMIT`. Either the COMMIT never reaches the server ('before': the server sees
 // its client vanish mid-transaction and rolls back) or it reaches the server and the reply is thrown
-// away ('reply-lost': the server commits, the client sees only a dead connection). While `refusing`,
+// away ('reply-lost': the server commits, the client sees only a dead connection), or it is sent and
+// the connection cut at once without waiting for any reply ('sent-then-cut'). While `refusing`,
 // new connections are closed at once (PostgreSQL unreachable). Imports nothing of ours.
 import { createServer, connect, type Server, type Socket } from 'node:net';
 
-export type CommitFault = 'before' | 'reply-lost';
+export type CommitFault = 'before' | 'reply-lost' | 'sent-then-cut';
 
 export class PgCommitFault {
   private readonly server: Server;
@@ -101,6 +102,9 @@ export class PgCommitFault {
         this.armed = undefined;
         if (armed.fault === 'before') {
           cut();
+        } else if (armed.fault === 'sent-then-cut') {
+          // end() flushes the COMMIT before closing; only then is the client's side cut.
+          upstream.end(message, () => client.destroy());
         } else {
           replyLost = true;
           upstream.write(message);

@@ -1,9 +1,12 @@
 // A connection lost exactly at COMMIT, on a real PostgreSQL behind a relay that breaks the wire there
 // (test/support/pg-commit-fault.ts): what the caller is told must match what is stored. Committed
 // although the reply was lost → the write is acknowledged with its ETag; never reached the server →
-// 503 and nothing stored, so the retry creates it once; nobody can tell → 503 and an error logged.
+// 503 and nothing stored, so the retry creates it once; nobody can tell (PostgreSQL unreachable, or
+// the COMMIT waits for a synchronous standby that never confirms) → 503 and an error logged.
 import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
+import { setTimeout as sleep } from 'node:timers/promises';
+import pg from 'pg';
 import { PgCommitFault } from '../../../test/support/pg-commit-fault.ts';
 import { skipWithoutPostgres, TestPostgres } from '../../../test/support/postgres.ts';
 import { StoreUnavailable } from '../errors.ts';
@@ -14,6 +17,7 @@ const skip = skipWithoutPostgres();
 
 void describe('postgres write whose COMMIT loses its connection', { skip }, () => {
   let cluster: TestPostgres;
+  let url: string;
   let relay: PgCommitFault;
   let store: PostgresStore;
   /** The same database seen directly, as another node would see it. */
@@ -23,7 +27,7 @@ void describe('postgres write whose COMMIT loses its connection', { skip }, () =
 
   before(async () => {
     cluster = await TestPostgres.start();
-    const url = await cluster.createDatabase('commit');
+    url = await cluster.createDatabase('commit');
     relay = await PgCommitFault.start(url);
     store = await PostgresStore.open({ url: relay.url(url), commitCheckMs: 400, log: { error: (fields, message) => logged.push({ fields, message }) } });
     direct = await PostgresStore.open({ url });
@@ -93,5 +97,54 @@ void describe('postgres write whose COMMIT loses its connection', { skip }, () =
       (await direct.listMembers(files.id)).objects.map((o) => o.name),
     );
     assert.ok(members.objects.length >= 3);
+  });
+
+  void it('does not acknowledge a COMMIT that is durable locally but still waits for a synchronous standby', async () => {
+    // Sessions of this database commit synchronously; the standby named never connects.
+    const admin = new pg.Client({ connectionString: url });
+    await admin.connect();
+    const probes: pg.Client[] = [];
+    await admin.query(`ALTER DATABASE ${new URL(url).pathname.slice(1)} SET synchronous_commit = on`);
+    // Opened after that, so its connections commit synchronously.
+    const waiting = await PostgresStore.open({ url: relay.url(url), commitCheckMs: 400, log: { error: (fields, message) => logged.push({ fields, message }) } });
+    try {
+      await admin.query("ALTER SYSTEM SET synchronous_standby_names = 'nobody'");
+      await admin.query('SELECT pg_reload_conf()');
+      // The reload reaches the server's processes asynchronously: wait until a commit that wrote WAL
+      // (a transactional logical message, nothing stored) really waits.
+      for (let attempt = 0; ; attempt++) {
+        assert.ok(attempt < 50, 'synchronous replication never took effect');
+        const probe = new pg.Client({ connectionString: url });
+        probe.on('error', () => undefined);
+        await probe.connect();
+        probes.push(probe);
+        const committed = probe.query("BEGIN; SELECT pg_logical_emit_message(true, 'almanac-test', 'probe'); COMMIT").then(() => true, () => true);
+        if (!(await Promise.race([committed, sleep(300).then(() => false)]))) break;
+      }
+      const before = logged.length;
+      const fired = relay.arm('sent-then-cut');
+      await assert.rejects(
+        waiting.putObject({ collectionId: files.id, name: 'standby.txt', body: Buffer.from('waiting'), contentType: 'text/plain' }),
+        (error: unknown) => error instanceof StoreUnavailable && /did not say whether the write was stored/u.test(error.message),
+      );
+      await fired;
+      assert.equal(logged.length, before + 1);
+      assert.match(String(logged.at(-1)?.fields.lastSeen), /in progress|still running/u, 'PostgreSQL was asked and said it is not over');
+      assert.equal(await direct.getObject(files.id, 'standby.txt'), null, 'not visible to anyone while it waits');
+    } finally {
+      await admin.query('ALTER SYSTEM RESET synchronous_standby_names');
+      await admin.query('SELECT pg_reload_conf()');
+      await admin.query(`ALTER DATABASE ${new URL(url).pathname.slice(1)} RESET synchronous_commit`);
+      await admin.end();
+      await waiting.close();
+    }
+    // Released, the waiting COMMIT completes: "unknown" was the honest answer.
+    let stored = await direct.getObject(files.id, 'standby.txt');
+    for (let i = 0; i < 100 && stored === null; i++) {
+      await sleep(50);
+      stored = await direct.getObject(files.id, 'standby.txt');
+    }
+    assert.notEqual(stored, null);
+    await Promise.all(probes.map((p) => p.end().catch(() => undefined)));
   });
 });

@@ -26,8 +26,8 @@ const POLL_MS = 50;
 
 /**
  * Asks PostgreSQL what became of transaction `xid` (an xid8 as text). 'in progress' (the backend has
- * not noticed its client is gone, or waits for a synchronous standby) and an unreachable server are
- * polled until the bound; any other failure ends the check at once as 'unknown'.
+ * not noticed its client is gone, or it waits for a synchronous standby) and an unreachable server
+ * are polled until the bound; any other failure ends the check at once as 'unknown'.
  */
 export async function commitOutcome(xid: string, check: OutcomeCheck): Promise<OutcomeReport> {
   const started = Date.now();
@@ -49,11 +49,20 @@ export async function commitOutcome(xid: string, check: OutcomeCheck): Promise<O
           client = fresh;
           await fresh.connect();
         }
-        const rows = (await client.query<{ status: string | null }>('SELECT pg_xact_status($1::xid8) AS status', [xid])).rows;
+        // A commit waiting for a synchronous standby is durable here but not yet visible to anyone, and
+        // must not be acknowledged: "committed" counts only once the transaction is in no fresh
+        // snapshot's running list (PostgreSQL 15 already reports such a commit as 'in progress').
+        const rows = (
+          await client.query<{ status: string | null; finished: boolean }>(
+            'SELECT pg_xact_status($1::xid8) AS status, pg_visible_in_snapshot($1::xid8, pg_current_snapshot()) AS finished',
+            [xid],
+          )
+        ).rows;
         const status = rows[0]?.status ?? null;
-        if (status === 'committed' || status === 'aborted') return { outcome: status, waitedMs: Date.now() - started, lastSeen: status };
+        if (status === 'aborted') return { outcome: status, waitedMs: Date.now() - started, lastSeen: status };
+        if (status === 'committed' && rows[0]?.finished === true) return { outcome: status, waitedMs: Date.now() - started, lastSeen: status };
         // NULL: the id is older than the commit log PostgreSQL keeps, which seconds after the write cannot be.
-        lastSeen = status ?? 'null';
+        lastSeen = status === 'committed' ? 'committed, still running (waiting for a synchronous standby?)' : (status ?? 'null');
         if (status === null) break;
       } catch (error) {
         lastSeen = (error as Error).message;
