@@ -13,6 +13,8 @@ export interface StoreLocation {
   readonly data: string;
   /** Empty for SQLite; a postgres:// URL for PostgreSQL. */
   readonly database: string;
+  /** PostgreSQL only, optional: a streaming replica of `database` for queries and multigets. */
+  readonly databaseReplica?: string;
 }
 
 export interface OpenedStore {
@@ -43,6 +45,7 @@ export async function openConfiguredStore(
       ...(options.release === undefined ? {} : { release: options.release }),
       ...(options.onConnectionError === undefined ? {} : { onConnectionError: options.onConnectionError }),
       ...(options.log === undefined ? {} : { log: options.log }),
+      ...(location.databaseReplica === undefined || location.databaseReplica === '' ? {} : { replicaUrl: location.databaseReplica }),
     });
     return { store, close: () => store.close() };
   }

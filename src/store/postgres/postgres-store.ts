@@ -33,6 +33,7 @@ import { MINIMUM_SCHEMA_VERSION, POSTGRES_MIGRATIONS } from './migrations/index.
 import * as accounts from './accounts.ts';
 import * as changeLog from './change-log.ts';
 import * as reads from './reads.ts';
+import { ReplicaReads, type ReplicaStats } from './replica.ts';
 import { PgStoreContext } from './store-context.ts';
 import * as releaseState from './release-state.ts';
 import type { PostgresDatabase } from './schema.ts';
@@ -60,6 +61,8 @@ export interface PostgresStoreOptions {
   readonly commitCheckMs?: number;
   /** Where a write of unknown outcome is reported (default: a JSON line on stderr). */
   readonly log?: StoreLog;
+  /** A streaming replica of `url` (read-only) for queries and multigets; see replica.ts. */
+  readonly replicaUrl?: string;
 }
 
 export class PostgresStore implements Store, ReleaseStore {
@@ -86,7 +89,18 @@ export class PostgresStore implements Store, ReleaseStore {
       options.onConnectionError ?? (() => undefined),
     );
     this.tx = new PgTransactions({ pool: this.pool, url: options.url, commitCheckMs: options.commitCheckMs ?? 2_000, log: options.log ?? STDERR_LOG });
-    this.c = new PgStoreContext(this.k, this.now, this.tx);
+    const replica =
+      options.replicaUrl === undefined || options.replicaUrl === ''
+        ? undefined
+        : new ReplicaReads({
+            url: options.replicaUrl,
+            ...(options.poolSize === undefined ? {} : { poolSize: options.poolSize }),
+            ...(options.statementTimeoutMs === undefined ? {} : { statementTimeoutMs: options.statementTimeoutMs }),
+            onConnectionError: options.onConnectionError ?? (() => undefined),
+            log: options.log ?? STDERR_LOG,
+            now: this.now,
+          });
+    this.c = new PgStoreContext(this.k, this.now, this.tx, replica);
   }
 
   /** Connects, runs the release guard and the migrations it allows (one node at a time), and returns the store. */
@@ -99,7 +113,7 @@ export class PostgresStore implements Store, ReleaseStore {
       );
       await store.refreshBusyTable();
     } catch (error) {
-      await store.tx.close().catch(() => undefined);
+      await store.close().catch(() => undefined);
       throw error;
     }
     return store;
@@ -138,8 +152,13 @@ export class PostgresStore implements Store, ReleaseStore {
     return Math.max(0, ...(await readAppliedMigrations(client)).map((m) => m.version));
   }
 
-  close(): Promise<void> {
-    return this.tx.close();
+  async close(): Promise<void> {
+    await Promise.all([this.tx.close(), this.c.replica?.close()]);
+  }
+
+  /** Where queries and multigets were answered, when a read replica is configured. */
+  replicaStats(): ReplicaStats | undefined {
+    return this.c.replica === undefined ? undefined : { ...this.c.replica.stats };
   }
 
   private write<T>(fn: (q: PgSession, tree: PgTreeWriter) => Promise<T>): Promise<T> {

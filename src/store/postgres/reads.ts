@@ -1,8 +1,9 @@
 // Reads of the PostgreSQL store: collections, objects, listings, calendar queries, properties and the
 // change log. A single statement runs on the pool (it is its own snapshot); whatever must agree with
 // the collection's counters (a listing, a sync page) runs in one REPEATABLE READ READ ONLY snapshot,
-// and a listing shorter than its counters is refused (StoreInconsistent → 503), never served. Must
-// not import DAV or HTTP.
+// and a listing shorter than its counters is refused (StoreInconsistent → 503), never served. The
+// heavy reads of a collection's objects (queries, multiget) may be served by a read replica that is
+// current for the collection (replica.ts). Must not import DAV or HTTP.
 import { COLLECTION_COLUMNS, OBJECT_COLUMNS, toCollection, toObject } from '../sqlite/rows.ts';
 import type { ObjectQuery } from '../store.ts';
 import type { Change, CollectionMembers, CollectionRecord, ObjectRecord, ObjectWithBody, PropertyTarget, StoredProperty, SyncPage } from '../types.ts';
@@ -51,7 +52,7 @@ export function listMembers(c: PgStoreContext, collectionId: number): Promise<Co
 
 export function getObjectsWithBodies(c: PgStoreContext, collectionId: number, names: readonly string[]): Promise<ObjectWithBody[]> {
   if (names.length === 0) return Promise.resolve([]);
-  return c.one(async (q) =>
+  return c.collectionRead(collectionId, async (q) =>
     (
       await q.all(
         c.k
@@ -66,7 +67,7 @@ export function getObjectsWithBodies(c: PgStoreContext, collectionId: number, na
 }
 
 export function queryObjects(c: PgStoreContext, collectionId: number, filter: ObjectQuery): Promise<ObjectWithBody[]> {
-  return c.one(async (q) => {
+  return c.collectionRead(collectionId, async (q) => {
     if (filter.mayBeBusy === true && (await c.busyIndexComplete(q))) {
       // Only objects that may add busy time (1) or are not known yet (-1), through object_busy's index.
       const { start, end } = filter.overlapping ?? { start: null, end: null };
@@ -92,7 +93,7 @@ export function queryObjects(c: PgStoreContext, collectionId: number, filter: Ob
 }
 
 export function listSearchIndex(c: PgStoreContext, collectionId: number): Promise<{ name: string; searchIndex: string | null }[]> {
-  return c.one(async (q) =>
+  return c.collectionRead(collectionId, async (q) =>
     (await q.all(c.k.selectFrom('objects').select(['name', 'search_index']).where('collection_id', '=', collectionId).orderBy('name'))).map((row) => ({
       name: row.name,
       searchIndex: row.search_index,

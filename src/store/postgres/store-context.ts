@@ -1,12 +1,13 @@
 // What every part of the PostgreSQL store works with: the query builder, the clock, the transaction
-// runner, and the schema facts that decide how objects are written and read (whether object_busy
-// exists and is complete). Writes come with a tree writer on their session. Must not
-// import DAV or HTTP.
+// runner, the optional read replica, and the schema facts that decide how objects are written and
+// read (whether object_busy exists and is complete). Writes come with a tree writer on their session.
+// Must not import DAV or HTTP.
 import type { Kysely } from 'kysely';
 import { migration as objectBusyBackfill } from './migrations/0007-object-busy-backfill.ts';
 import type { PostgresDatabase } from './schema.ts';
 import type { PgSession } from './session.ts';
 import type { PgTransactions } from './transactions.ts';
+import type { ReplicaReads } from './replica.ts';
 import { PgTreeWriter } from './tree-writer.ts';
 
 const OBJECT_BUSY_BACKFILL = objectBusyBackfill.version;
@@ -15,14 +16,17 @@ export class PgStoreContext {
   readonly k: Kysely<PostgresDatabase>;
   readonly now: () => number;
   readonly tx: PgTransactions;
+  /** The read replica, when one is configured (replica.ts). */
+  readonly replica: ReplicaReads | undefined;
   /** object_busy exists (0005), so writes fill it; `busyComplete` once its backfill (0007) is applied. */
   private busyTable = false;
   private busyComplete = false;
 
-  constructor(k: Kysely<PostgresDatabase>, now: () => number, tx: PgTransactions) {
+  constructor(k: Kysely<PostgresDatabase>, now: () => number, tx: PgTransactions, replica?: ReplicaReads) {
     this.k = k;
     this.now = now;
     this.tx = tx;
+    this.replica = replica;
   }
 
   tree(q: PgSession): PgTreeWriter {
@@ -41,6 +45,11 @@ export class PgStoreContext {
   /** A single statement outside an explicit transaction (it is its own snapshot). */
   one<T>(fn: (q: PgSession) => Promise<T>): Promise<T> {
     return this.tx.one(fn);
+  }
+
+  /** A heavy read of one collection's objects: on the replica when it is current for the collection. */
+  collectionRead<T>(collectionId: number, fn: (q: PgSession) => Promise<T>): Promise<T> {
+    return this.replica === undefined ? this.one(fn) : this.replica.read(this, collectionId, fn);
   }
 
   /** Looks at the schema again (after open, or after a backfill finished on this or another node). */
