@@ -98,7 +98,6 @@ export class PostgresStore implements Store, ReleaseStore {
             ...(options.statementTimeoutMs === undefined ? {} : { statementTimeoutMs: options.statementTimeoutMs }),
             onConnectionError: options.onConnectionError ?? (() => undefined),
             log: options.log ?? STDERR_LOG,
-            now: this.now,
           });
     this.c = new PgStoreContext(this.k, this.now, this.tx, replica);
   }

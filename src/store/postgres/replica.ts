@@ -21,7 +21,6 @@ export interface ReplicaSettings {
   readonly statementTimeoutMs?: number;
   readonly onConnectionError: (error: Error) => void;
   readonly log: StoreLog;
-  readonly now: () => number;
 }
 
 /** Where the routed reads were answered (for metrics and tests). */
@@ -32,7 +31,7 @@ export interface ReplicaStats {
 
 export class ReplicaReads {
   private readonly tx: PgTransactions;
-  private readonly now: () => number;
+  /** Real time (performance.now), not the store's clock: a test's frozen clock must not park the replica. */
   private restUntil = 0;
   readonly stats: ReplicaStats = { replica: 0, primary: 0 };
 
@@ -47,7 +46,6 @@ export class ReplicaReads {
     );
     // No write ever runs here, so no COMMIT outcome is ever looked into.
     this.tx = new PgTransactions({ pool, url: settings.url, commitCheckMs: 0, log: settings.log });
-    this.now = settings.now;
   }
 
   close(): Promise<void> {
@@ -56,7 +54,7 @@ export class ReplicaReads {
 
   /** Runs `read` on the replica when it is current for this collection, otherwise on the primary. */
   async read<T>(primary: { one<R>(fn: (q: PgSession) => Promise<R>): Promise<R> }, collectionId: number, read: (q: PgSession) => Promise<T>): Promise<T> {
-    if (this.now() >= this.restUntil) {
+    if (performance.now() >= this.restUntil) {
       const position = await primary.one((q) => q.raw<{ sync_seq: number }>('SELECT sync_seq FROM collections WHERE id = $1', [collectionId]));
       const wanted = position[0]?.sync_seq;
       if (wanted !== undefined) {
@@ -72,7 +70,7 @@ export class ReplicaReads {
           }
         } catch {
           // Unreachable, restarting, or a query cancelled by replay: the primary answers instead.
-          this.restUntil = this.now() + REST_MS;
+          this.restUntil = performance.now() + REST_MS;
         }
       }
     }
