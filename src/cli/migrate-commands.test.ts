@@ -6,7 +6,8 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, it } from 'node:test';
-import { assertComplete, FIXTURE_MIGRATIONS, ITEMS_BACKFILL, nextEvent, openDatabase, seedItems, startChild } from '../../test/support/backfill-fixture.ts';
+import { assertComplete, FIXTURE_MIGRATIONS, openDatabase, seedItems, startChild } from '../../test/support/backfill-fixture.ts';
+import { ITEMS_BACKFILL, nextEvent } from '../../test/support/items-backfill.ts';
 import { claimBackfill, readBackfill, runBatch, setBackfillPaused } from '../store/sqlite/backfill.ts';
 import { main } from './main.ts';
 

@@ -20,6 +20,7 @@ export interface ServeOptions {
   readonly port?: string;
   readonly data?: string;
   readonly database?: string;
+  readonly databaseReplica?: string;
   readonly config?: string;
   readonly logLevel?: string;
   readonly singleProcess?: boolean;
@@ -148,7 +149,11 @@ async function serveAsWorker(config: Config, logger: Logger, io: CliIo): Promise
 }
 
 export async function serve(options: ServeOptions, io: CliIo, workerArgs: readonly string[] = []): Promise<number> {
-  const config = loadConfig({ host: options.host, port: options.port, data: options.data, database: options.database, logLevel: options.logLevel }, io.env, options.config);
+  const config = loadConfig(
+    { host: options.host, port: options.port, data: options.data, database: options.database, databaseReplica: options.databaseReplica, logLevel: options.logLevel },
+    io.env,
+    options.config,
+  );
   // Logs go to stderr so stdout carries only the announcement line a supervisor or test waits for.
   const logger = createLogger(config, { write: (line: string) => io.stderr(line) });
   if (cluster.isWorker) return serveAsWorker(config, logger, io);
@@ -182,6 +187,7 @@ export function registerServe(program: Command, io: CliIo, run: Run, argv: reado
       .description('run the CalDAV/CardDAV/WebDAV server')
       .option('--host <host>', described('host', 'address to listen on'))
       .option('--port <port>', described('port', 'TCP port; 0 picks a free one'))
+      .option('--database-replica <url>', `postgres://… of a streaming replica of --database, for queries and multigets (env ${envName('databaseReplica')})`)
       .addOption(new Option('--log-level <level>', described('logLevel', 'log detail')).choices(configSchema.shape.logLevel.options))
       .option('--single-process', 'serve from this process, without a supervisor (no restart without downtime)'),
   ).action((options: ServeOptions) => run(() => serve(options, io, argv)));

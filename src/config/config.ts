@@ -14,6 +14,11 @@ export const configSchema = z
     data: z.string().min(1),
     /** Empty: SQLite in the data folder. postgres://…: one PostgreSQL database shared by every node. */
     database: z.string().refine((v) => v === '' || /^postgres(?:ql)?:\/\//u.test(v), 'must be empty (SQLite in the data folder) or a postgres:// URL'),
+    /**
+     * Optional: a streaming replica of `database` (postgres://…, read-only) that answers calendar and
+     * address book queries and multigets whenever it holds the collection as new as the primary does.
+     */
+    databaseReplica: z.string().refine((v) => v === '' || /^postgres(?:ql)?:\/\//u.test(v), 'must be empty or a postgres:// URL of a replica of database'),
     logLevel: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']),
     /** Largest request body accepted at all (413 beyond). */
     maxBodyBytes: z.coerce.number().int().min(1024),
@@ -43,6 +48,7 @@ export const DEFAULTS: Config = {
   port: 5232,
   data: './data',
   database: '',
+  databaseReplica: '',
   logLevel: 'info',
   maxBodyBytes: 20 * MiB,
   maxResourceSize: 10 * MiB,

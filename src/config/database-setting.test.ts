@@ -13,3 +13,12 @@ void it('selects PostgreSQL from the flag or ALMANAC_DATABASE, SQLite by default
     (error: unknown) => error instanceof ConfigError && /database \(flag --database, env ALMANAC_DATABASE\) from environment/u.test(error.message),
   );
 });
+
+void it('takes a read replica URL from ALMANAC_DATABASE_REPLICA, empty by default, and refuses anything but postgres://', () => {
+  assert.equal(loadConfig({}, {}).databaseReplica, '');
+  assert.equal(loadConfig({}, { ALMANAC_DATABASE_REPLICA: 'postgres://u@replica/almanac' }).databaseReplica, 'postgres://u@replica/almanac');
+  assert.throws(
+    () => loadConfig({ databaseReplica: 'http://replica' }, {}),
+    (error: unknown) => error instanceof ConfigError && /databaseReplica \(flag --database-replica, env ALMANAC_DATABASE_REPLICA\) from command line/u.test(error.message),
+  );
+});

@@ -125,6 +125,7 @@ export async function startAlmanac(config: Config, logger: Logger = createLogger
     claim: true,
     ...(options.supervisorPid === undefined ? {} : { supervisorPid: options.supervisorPid }),
     onConnectionError: (error) => logger.warn({ err: error }, 'an idle database connection broke; it will be replaced'),
+    log: { error: (fields, message) => logger.error(fields, message) },
   });
   const store = opened.store;
   const guard = store.releaseGuard();

@@ -3,6 +3,7 @@
 // number of nodes, so nothing is claimed). Must not import DAV or HTTP.
 import type { ReleaseIdentity, ReleaseStore } from './release-store.ts';
 import { PostgresStore } from './postgres/postgres-store.ts';
+import type { StoreLog } from './postgres/transactions.ts';
 import { claimDataDir } from './sqlite/data-dir.ts';
 import { SqliteStore } from './sqlite/sqlite-store.ts';
 import type { Store } from './store.ts';
@@ -12,6 +13,8 @@ export interface StoreLocation {
   readonly data: string;
   /** Empty for SQLite; a postgres:// URL for PostgreSQL. */
   readonly database: string;
+  /** PostgreSQL only, optional: a streaming replica of `database` for queries and multigets. */
+  readonly databaseReplica?: string;
 }
 
 export interface OpenedStore {
@@ -32,6 +35,8 @@ export async function openConfiguredStore(
     /** A supervisor's worker: the supervisor holds the folder for it (data-dir.ts). */
     readonly supervisorPid?: number;
     readonly onConnectionError?: (error: Error) => void;
+    /** PostgreSQL: where a write of unknown outcome (COMMIT lost its connection) is reported. */
+    readonly log?: StoreLog;
   } = {},
 ): Promise<OpenedStore> {
   if (isPostgresUrl(location.database)) {
@@ -39,6 +44,8 @@ export async function openConfiguredStore(
       url: location.database,
       ...(options.release === undefined ? {} : { release: options.release }),
       ...(options.onConnectionError === undefined ? {} : { onConnectionError: options.onConnectionError }),
+      ...(options.log === undefined ? {} : { log: options.log }),
+      ...(location.databaseReplica === undefined || location.databaseReplica === '' ? {} : { replicaUrl: location.databaseReplica }),
     });
     return { store, close: () => store.close() };
   }

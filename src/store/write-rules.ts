@@ -1,7 +1,8 @@
-// Rules every store's write path applies the same way, so SQLite and PostgreSQL cannot disagree on
-// them: the compare-and-swap check of a write's expectation, the counter changes a write makes, and
-// LIKE-pattern escaping for path-prefix queries. Imports only the store contract and its errors.
-import { EtagMismatch } from './errors.ts';
+// Rules every store applies the same way, so SQLite and PostgreSQL cannot disagree on them: the
+// compare-and-swap check of a write's expectation, the counter changes a write makes, the check of a
+// listing against those counters, and LIKE-pattern escaping for path-prefix queries. Imports only the
+// store contract and its errors.
+import { EtagMismatch, StoreInconsistent } from './errors.ts';
 import type { WriteExpectation } from './store.ts';
 
 /** How a write changes a collection's counters (objects, child collections, bytes). */
@@ -19,6 +20,15 @@ export function checkExpectation(current: { etag: string } | undefined, expect: 
     return;
   }
   if (current === undefined || current.etag !== expect.etag) throw new EtagMismatch('the resource changed');
+}
+
+/** A listing shorter (or longer) than the collection's counters is never served as the truth (→ 503). */
+export function guardCount(path: string, expectedObjects: number, actualObjects: number, expectedChildren: number, actualChildren: number): void {
+  if (expectedObjects !== actualObjects || expectedChildren !== actualChildren) {
+    throw new StoreInconsistent(
+      `listing of ${path} has ${actualObjects} objects and ${actualChildren} collections but the counters say ${expectedObjects} and ${expectedChildren}`,
+    );
+  }
 }
 
 /** Escapes LIKE's wildcards (used with ESCAPE '\') so a path is matched as a literal prefix. */

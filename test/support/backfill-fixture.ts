@@ -1,47 +1,20 @@
-// A small table and a backfill migration over it, shared by the backfill tests and the child process
-// they kill: `derived` is the upper-cased `source`, and `touched` counts how often a row's batch was
-// committed (deliberately not idempotent, so a row done twice shows as 2).
+// The SQLite side of the backfill tests: the items table, a database seeded with it, the completeness
+// check, and the child process they kill (the backfill itself: items-backfill.ts).
 import assert from 'node:assert/strict';
-import { spawn } from 'node:child_process';
 import { mkdirSync } from 'node:fs';
 import { join } from 'node:path';
-import { createInterface } from 'node:readline';
 import { fileURLToPath } from 'node:url';
 import Database from 'better-sqlite3';
 import { readBackfill, runBackfillToEnd } from '../../src/store/sqlite/backfill.ts';
 import { applyMigrations, readAppliedMigrations, type SqliteMigration } from '../../src/store/sqlite/migrator.ts';
 import { SQLITE_MIGRATIONS } from '../../src/store/sqlite/migrations/index.ts';
+import { ITEMS_BACKFILL, startChildScript, type BackfillChild } from './items-backfill.ts';
 
 export const ITEMS_TABLE: SqliteMigration = {
   version: 901,
   name: 'test-items',
   phase: 'expand',
   sql: 'CREATE TABLE items (id INTEGER PRIMARY KEY, source TEXT NOT NULL, derived TEXT, touched INTEGER NOT NULL DEFAULT 0) STRICT;',
-};
-
-/** Busy-waits this long per row, so a batch takes measurable time (the child process sets it). */
-let perRowMs = 0;
-export function setPerRowMs(ms: number): void {
-  perRowMs = ms;
-}
-
-export const ITEMS_BACKFILL: SqliteMigration = {
-  version: 902,
-  name: 'test-items-derived',
-  phase: 'backfill',
-  sql: '-- backfill items.derived = upper(source); revision 1',
-  backfill: {
-    table: 'items',
-    key: 'id',
-    columns: ['source', 'touched'],
-    derive: (row) => {
-      if (perRowMs > 0) {
-        const until = performance.now() + perRowMs;
-        while (performance.now() < until);
-      }
-      return { derived: String(row.source).toUpperCase(), touched: Number(row.touched) + 1 };
-    },
-  },
 };
 
 // The shipped backfills are left out so each runner here runs only the test's own.
@@ -86,15 +59,6 @@ export function assertComplete(dir: string, rows: number): void {
   }
 }
 
-export function startChild(dir: string, node: string, perRowMs: number): { lines: AsyncIterator<string>; kill: () => void; exited: Promise<number | null> } {
-  const child = spawn(process.execPath, [CHILD, dir, node, String(perRowMs)], { stdio: ['ignore', 'pipe', 'inherit'] });
-  const exited = new Promise<number | null>((resolve) => child.on('exit', (code) => resolve(code)));
-  return { lines: createInterface({ input: child.stdout })[Symbol.asyncIterator](), kill: () => child.kill('SIGKILL'), exited };
+export function startChild(dir: string, node: string, perRowMs: number): BackfillChild {
+  return startChildScript(CHILD, [dir, node, String(perRowMs)]);
 }
-
-export async function nextEvent(lines: AsyncIterator<string>): Promise<{ kind: string; done?: number }> {
-  const line = await lines.next();
-  if (line.done === true) throw new Error('the child ended early');
-  return JSON.parse(line.value) as { kind: string; done?: number };
-}
-

@@ -2,7 +2,8 @@
 // does, printing one JSON line per batch, so tests can kill -9 it mid-run.
 // Usage: node pg-backfill-child.ts URL NODE_ID PER_ROW_MS
 import { backfillConnection, PostgresBackfillRunner } from '../../src/store/postgres/backfill.ts';
-import { PG_FIXTURE_MIGRATIONS, setPerRowMs } from './pg-backfill-fixture.ts';
+import { PG_FIXTURE_MIGRATIONS } from './pg-backfill-fixture.ts';
+import { CHILD_RUNNER_SETTINGS, setPerRowMs } from './items-backfill.ts';
 
 const [url, node, perRow] = process.argv.slice(2);
 if (url === undefined || node === undefined) throw new Error('usage: pg-backfill-child.ts URL NODE_ID PER_ROW_MS');
@@ -10,14 +11,7 @@ setPerRowMs(Number(perRow ?? '0'));
 const client = await backfillConnection(url);
 const runner = new PostgresBackfillRunner(client, PG_FIXTURE_MIGRATIONS, {
   node,
-  initialBatchSize: 20,
-  maxBatchSize: 50,
-  reportEvery: 1,
-  pollMs: 50,
-  staleAfterMs: 0,
-  onEvent: (event) => {
-    if ('progress' in event) process.stdout.write(`${JSON.stringify({ kind: event.kind, done: event.progress.rowsDone, lastKey: event.progress.lastKey })}\n`);
-  },
+  ...CHILD_RUNNER_SETTINGS,
 });
 const summary = await runner.run();
 process.stdout.write(`${JSON.stringify({ kind: 'exit', completed: summary.completed })}\n`);

@@ -1,15 +1,13 @@
-// The PostgreSQL twin of backfill-fixture.ts: a small table and a backfill over it, shared by the
-// PostgreSQL backfill tests and the child process they kill. `derived` is the upper-cased `source`,
-// and `touched` counts how often a row's batch was committed (deliberately not idempotent, so a row
-// done twice shows as 2).
+// The PostgreSQL side of the backfill tests, twin of backfill-fixture.ts: the items table, a database
+// seeded with it, the completeness check, and the child process they kill (the backfill itself:
+// items-backfill.ts).
 import assert from 'node:assert/strict';
-import { spawn } from 'node:child_process';
-import { createInterface } from 'node:readline';
 import { fileURLToPath } from 'node:url';
 import pg from 'pg';
 import { readBackfill } from '../../src/store/postgres/backfill.ts';
 import { applyMigrations, readAppliedMigrations, withMigrationLock, type PostgresMigration } from '../../src/store/postgres/migrator.ts';
 import { POSTGRES_MIGRATIONS } from '../../src/store/postgres/migrations/index.ts';
+import { ITEMS_BACKFILL, startChildScript, type BackfillChild } from './items-backfill.ts';
 
 export const PG_ITEMS_TABLE: PostgresMigration = {
   version: 901,
@@ -18,40 +16,8 @@ export const PG_ITEMS_TABLE: PostgresMigration = {
   sql: 'CREATE TABLE items (id bigint PRIMARY KEY, source text NOT NULL, derived text, touched integer NOT NULL DEFAULT 0);',
 };
 
-/** Busy-waits this long per row, so a batch takes measurable time (the child process sets it). */
-let perRowMs = 0;
-export function setPerRowMs(ms: number): void {
-  perRowMs = ms;
-}
-
-/** Throws on this key (a bug in derive) to show a failed batch leaves nothing behind. */
-let failOn: number | undefined;
-export function setFailOn(key: number | undefined): void {
-  failOn = key;
-}
-
-export const PG_ITEMS_BACKFILL: PostgresMigration = {
-  version: 902,
-  name: 'test-items-derived',
-  phase: 'backfill',
-  sql: '-- backfill items.derived = upper(source); revision 1',
-  backfill: {
-    table: 'items',
-    key: 'id',
-    columns: ['source', 'touched'],
-    derive: (row) => {
-      if (Number(row.id) === failOn) throw new Error(`derive failed on ${failOn}`);
-      if (perRowMs > 0) {
-        const until = performance.now() + perRowMs;
-        while (performance.now() < until);
-      }
-      return { derived: String(row.source).toUpperCase(), touched: Number(row.touched) + 1 };
-    },
-  },
-};
-
 // The shipped backfills are left out so each runner here runs only the test's own.
-export const PG_FIXTURE_MIGRATIONS: readonly PostgresMigration[] = [...POSTGRES_MIGRATIONS.filter((m) => m.phase !== 'backfill'), PG_ITEMS_TABLE, PG_ITEMS_BACKFILL];
+export const PG_FIXTURE_MIGRATIONS: readonly PostgresMigration[] = [...POSTGRES_MIGRATIONS.filter((m) => m.phase !== 'backfill'), PG_ITEMS_TABLE, ITEMS_BACKFILL];
 
 export async function connect(url: string): Promise<pg.Client> {
   const client = new pg.Client({ connectionString: url });
@@ -78,8 +44,8 @@ export async function assertComplete(url: string, rows: number): Promise<void> {
     assert.deepEqual(counts.map((c) => ({ touched: c.touched, n: Number(c.n) })), [{ touched: 1, n: rows }], 'every row was done exactly once');
     const wrong = (await client.query<{ n: string }>('SELECT count(*) AS n FROM items WHERE derived IS DISTINCT FROM upper(source)')).rows[0];
     assert.equal(Number(wrong?.n), 0);
-    assert.ok((await readAppliedMigrations(client)).some((m) => m.version === PG_ITEMS_BACKFILL.version), 'the backfill is recorded as applied');
-    const progress = await readBackfill(client, PG_ITEMS_BACKFILL.version);
+    assert.ok((await readAppliedMigrations(client)).some((m) => m.version === ITEMS_BACKFILL.version), 'the backfill is recorded as applied');
+    const progress = await readBackfill(client, ITEMS_BACKFILL.version);
     assert.equal(progress?.state, 'done');
     assert.equal(progress.rowsDone, rows);
   } finally {
@@ -89,14 +55,6 @@ export async function assertComplete(url: string, rows: number): Promise<void> {
 
 const CHILD = fileURLToPath(new URL('./pg-backfill-child.ts', import.meta.url));
 
-export function startChild(url: string, node: string, perRowMs: number): { lines: AsyncIterator<string>; kill: () => void; exited: Promise<number | null> } {
-  const child = spawn(process.execPath, [CHILD, url, node, String(perRowMs)], { stdio: ['ignore', 'pipe', 'inherit'] });
-  const exited = new Promise<number | null>((resolve) => child.on('exit', (code) => resolve(code)));
-  return { lines: createInterface({ input: child.stdout })[Symbol.asyncIterator](), kill: () => child.kill('SIGKILL'), exited };
-}
-
-export async function nextEvent(lines: AsyncIterator<string>): Promise<{ kind: string; done?: number }> {
-  const line = await lines.next();
-  if (line.done === true) throw new Error('the child ended early');
-  return JSON.parse(line.value) as { kind: string; done?: number };
+export function startChild(url: string, node: string, perRowMs: number): BackfillChild {
+  return startChildScript(CHILD, [url, node, String(perRowMs)]);
 }

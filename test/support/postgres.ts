@@ -143,6 +143,50 @@ export class TestPostgres {
     });
   }
 
+  /**
+   * A streaming replica of this cluster (a hot standby in its own folder, on its own port), made with
+   * pg_basebackup. Databases created on this cluster later appear on it too. stop() it like any cluster.
+   */
+  async startReplica(): Promise<TestPostgres> {
+    const dir = mkdtempSync(join(tmpdir(), 'almanac-pg-replica-'));
+    if (this.user !== undefined) chownSync(dir, this.user.uid, this.user.gid);
+    const backup = spawnSync(join(this.bin, 'pg_basebackup'), ['-D', join(dir, 'data'), '-R', '-X', 'stream', '-h', '127.0.0.1', '-p', String(this.port), '-U', SUPERUSER, '--no-sync', '--checkpoint=fast'], {
+      encoding: 'utf8',
+      ...(this.user === undefined ? {} : { uid: this.user.uid, gid: this.user.gid }),
+      cwd: dir,
+    });
+    if (backup.status !== 0) {
+      rmSync(dir, { recursive: true, force: true });
+      throw new Error(`pg_basebackup failed (${backup.status}): ${backup.stderr}${backup.error?.message ?? ''}`);
+    }
+    const replica = new TestPostgres(dir, this.bin, await freePort(), this.user);
+    await replica.resume();
+    process.once('exit', () => replica.child?.kill('SIGKILL'));
+    return replica;
+  }
+
+  /**
+   * Waits until this replica has replayed everything `primary` has written so far (bounded: 20 s):
+   * up to its insert position, since the test clusters commit asynchronously.
+   */
+  async caughtUpWith(primary: TestPostgres): Promise<void> {
+    const ask = async <T>(cluster: TestPostgres, sql: string, parameters: unknown[] = []): Promise<T | undefined> => {
+      const client = new pg.Client({ connectionString: cluster.url('postgres') });
+      await client.connect();
+      try {
+        return (await client.query<{ v: T }>(sql, parameters)).rows[0]?.v;
+      } finally {
+        await client.end();
+      }
+    };
+    const target = await ask<string>(primary, 'SELECT pg_current_wal_insert_lsn()::text AS v');
+    const deadline = Date.now() + 20_000;
+    while ((await ask<boolean>(this, 'SELECT pg_last_wal_replay_lsn() >= $1::pg_lsn AS v', [target])) !== true) {
+      if (Date.now() > deadline) throw new Error(`the replica did not replay up to ${target} within 20 s`);
+      await sleep(20);
+    }
+  }
+
   url(database: string): string {
     return `postgres://${SUPERUSER}@127.0.0.1:${this.port}/${database}`;
   }

@@ -7,7 +7,7 @@ import { COLLECTION_COLUMNS, lastSegment, OBJECT_COLUMNS, toCollection, toObject
 import type { Change, CollectionRecord, ObjectRecord, SyncPage } from '../types.ts';
 import type { PostgresDatabase } from './schema.ts';
 import type { PgSession } from './session.ts';
-import type { PgTreeWriter } from './tree-writer.ts';
+import { guardCount } from '../write-rules.ts';
 
 export async function changesSince(
   q: PgSession,
@@ -27,7 +27,6 @@ export async function changesSince(
 export async function syncPage(
   q: PgSession,
   k: Kysely<PostgresDatabase>,
-  tree: PgTreeWriter,
   collectionId: number,
   afterSeq: number,
   limit: number | null,
@@ -64,7 +63,7 @@ export async function syncPage(
   if (objects.size + collections.size !== live.length) {
     throw new StoreInconsistent(`change log of ${collection.path} names members that do not exist`);
   }
-  if (afterSeq === 0 && !truncated) tree.guardCount(collection.path, collection.object_count, objects.size, collection.child_count, collections.size);
+  if (afterSeq === 0 && !truncated) guardCount(collection.path, collection.object_count, objects.size, collection.child_count, collections.size);
   return { currentSeq: collection.sync_seq, horizon: collection.sync_horizon, changes, truncated, objects, collections };
 }
 

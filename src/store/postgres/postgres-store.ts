@@ -4,15 +4,16 @@
 // one REPEATABLE READ READ ONLY transaction, so counters and members come from one snapshot. No
 // process-local lock is involved anywhere, so two nodes are as safe as two requests. When PostgreSQL
 // cannot be reached, every call throws StoreUnavailable (→ 503 + Retry-After) and the pool reconnects
-// on its own once the server is back. Must not import the DAV or HTTP layers.
+// on its own once the server is back. This file opens the store (release guard, migrations under the
+// migration lock), keeps release and node state, and routes writes to the tree writer; accounts live
+// in accounts.ts, reads in reads.ts, transactions in transactions.ts. Must not import the DAV or HTTP layers.
 import { randomUUID } from 'node:crypto';
 import { setTimeout as sleep } from 'node:timers/promises';
 import type { Kysely } from 'kysely';
 import type pg from 'pg';
-import { StoreUnavailable, UserExists } from '../errors.ts';
+import { StoreUnavailable } from '../errors.ts';
 import { unexpectedAmong, type NodeRecord, type ReleaseExpectation, type ReleaseGuardState, type ReleaseIdentity, type ReleaseRecords, type ReleaseStore } from '../release-store.ts';
 import { knownMigration, planMigrations } from '../sqlite/migrator.ts';
-import { COLLECTION_COLUMNS, OBJECT_COLUMNS, toCollection, toObject, toUser, USER_COLUMNS } from '../sqlite/rows.ts';
 import type { Destination, HomeLayout, NewCollection, ObjectQuery, PutObjectInput, ReadinessReport, Store, StoredCredentials, WriteExpectation } from '../store.ts';
 import type {
   AppPasswordRecord,
@@ -29,16 +30,19 @@ import type {
 } from '../types.ts';
 import { applyMigrations, readAppliedMigrations, withMigrationLock, type PostgresMigration } from './migrator.ts';
 import { MINIMUM_SCHEMA_VERSION, POSTGRES_MIGRATIONS } from './migrations/index.ts';
+import * as accounts from './accounts.ts';
 import * as changeLog from './change-log.ts';
+import * as reads from './reads.ts';
+import { ReplicaReads, type ReplicaStats } from './replica.ts';
+import { PgStoreContext } from './store-context.ts';
 import * as releaseState from './release-state.ts';
 import { unrehearsedBecause } from './rehearsals.ts';
 import type { PostgresDatabase } from './schema.ts';
-import { createPool, isRetryable, isUnavailable, PgSession, queryBuilder, unavailable } from './session.ts';
-import { PgTreeWriter } from './tree-writer.ts';
+import type { PgSession } from './session.ts';
+import { createPool, queryBuilder } from './session.ts';
+import { PgTransactions, STDERR_LOG, type StoreLog } from './transactions.ts';
+import type { PgTreeWriter } from './tree-writer.ts';
 import { runBackfillToEnd } from './backfill.ts';
-import { migration as objectBusyBackfill } from './migrations/0007-object-busy-backfill.ts';
-
-const OBJECT_BUSY_BACKFILL = objectBusyBackfill.version;
 
 export interface PostgresStoreOptions {
   /** postgres://user:password@host:port/database */
@@ -54,24 +58,27 @@ export interface PostgresStoreOptions {
   readonly now?: () => number;
   /** Called when an idle pooled connection breaks (logged by the caller; the pool replaces it). */
   readonly onConnectionError?: (error: Error) => void;
+  /** How long the outcome of a COMMIT that lost its connection is looked into (default 2 s). */
+  readonly commitCheckMs?: number;
+  /** Where a write of unknown outcome is reported (default: a JSON line on stderr). */
+  readonly log?: StoreLog;
+  /** A streaming replica of `url` (read-only) for queries and multigets; see replica.ts. */
+  readonly replicaUrl?: string;
 }
-
-const TRANSACTION_ATTEMPTS = 6;
 
 export class PostgresStore implements Store, ReleaseStore {
   readonly backend = 'postgres' as const;
   private readonly pool: pg.Pool;
   private readonly k: Kysely<PostgresDatabase>;
   private readonly now: () => number;
+  /** What accounts.ts and reads.ts work with. */
+  private readonly c: PgStoreContext;
   readonly migrations: readonly PostgresMigration[];
   /** For the connections of the background backfill and tools. */
   readonly url: string;
   private cachedEpoch: string | undefined;
   private guard: ReleaseGuardState = { unexpected: undefined, schemaVersion: 0, canServe: true, pending: [] };
-  private closed = false;
-  /** object_busy exists (0005), so writes fill it; `busyComplete` once its backfill (0007) is applied. */
-  private busyTable = false;
-  private busyComplete = false;
+  private readonly tx: PgTransactions;
 
   private constructor(options: PostgresStoreOptions) {
     this.k = queryBuilder();
@@ -82,6 +89,18 @@ export class PostgresStore implements Store, ReleaseStore {
       { url: options.url, ...(options.poolSize === undefined ? {} : { max: options.poolSize }), ...(options.statementTimeoutMs === undefined ? {} : { statementTimeoutMs: options.statementTimeoutMs }) },
       options.onConnectionError ?? (() => undefined),
     );
+    this.tx = new PgTransactions({ pool: this.pool, url: options.url, commitCheckMs: options.commitCheckMs ?? 2_000, log: options.log ?? STDERR_LOG });
+    const replica =
+      options.replicaUrl === undefined || options.replicaUrl === ''
+        ? undefined
+        : new ReplicaReads({
+            url: options.replicaUrl,
+            ...(options.poolSize === undefined ? {} : { poolSize: options.poolSize }),
+            ...(options.statementTimeoutMs === undefined ? {} : { statementTimeoutMs: options.statementTimeoutMs }),
+            onConnectionError: options.onConnectionError ?? (() => undefined),
+            log: options.log ?? STDERR_LOG,
+          });
+    this.c = new PgStoreContext(this.k, this.now, this.tx, replica);
   }
 
   /** Connects, runs the release guard and the migrations it allows (one node at a time), and returns the store. */
@@ -94,7 +113,7 @@ export class PostgresStore implements Store, ReleaseStore {
       );
       await store.refreshBusyTable();
     } catch (error) {
-      await store.pool.end().catch(() => undefined);
+      await store.close().catch(() => undefined);
       throw error;
     }
     return store;
@@ -134,73 +153,25 @@ export class PostgresStore implements Store, ReleaseStore {
   }
 
   async close(): Promise<void> {
-    if (this.closed) return;
-    this.closed = true;
-    await this.pool.end();
+    await Promise.all([this.tx.close(), this.c.replica?.close()]);
   }
 
-  // ---- transactions -----------------------------------------------------------------------------
-
-  private async checkout(): Promise<pg.PoolClient> {
-    if (this.closed) throw new StoreUnavailable('the store is closed', 1);
-    try {
-      return await this.pool.connect();
-    } catch (error) {
-      throw unavailable(error);
-    }
-  }
-
-  /** One transaction, retried whole when it lost a race with another transaction (any node). */
-  private async transact<T>(begin: string, fn: (q: PgSession, tree: PgTreeWriter) => Promise<T>): Promise<T> {
-    let delay = 5;
-    for (let attempt = 1; ; attempt += 1) {
-      const client = await this.checkout();
-      let broken: Error | undefined;
-      // A connection that breaks between two statements reports it as an event on the checked-out
-      // client; without a listener that would crash the process. The next statement fails anyway.
-      const onError = (error: Error): void => {
-        broken = error;
-      };
-      client.on('error', onError);
-      try {
-        await client.query(begin);
-        const session = new PgSession(client);
-        const result = await fn(session, new PgTreeWriter(session, this.k, this.now, this.busyTable));
-        await client.query('COMMIT');
-        return result;
-      } catch (error) {
-        if (isUnavailable(error)) broken = error as Error;
-        await client.query('ROLLBACK').catch((rollbackError: unknown) => {
-          broken = rollbackError as Error;
-        });
-        if (isUnavailable(error)) throw unavailable(error);
-        if (!isRetryable(error)) throw error;
-        if (attempt >= TRANSACTION_ATTEMPTS) throw new StoreUnavailable('too many concurrent writers on one collection; try again', 1, { cause: error });
-        await sleep(delay + Math.random() * delay);
-        delay = Math.min(delay * 2, 100);
-      } finally {
-        client.off('error', onError);
-        client.release(broken);
-      }
-    }
+  /** Where queries and multigets were answered, when a read replica is configured. */
+  replicaStats(): ReplicaStats | undefined {
+    return this.c.replica === undefined ? undefined : { ...this.c.replica.stats };
   }
 
   private write<T>(fn: (q: PgSession, tree: PgTreeWriter) => Promise<T>): Promise<T> {
-    return this.transact('BEGIN', fn);
+    return this.c.write(fn);
   }
 
-  /** Several statements that must agree with each other: one snapshot. */
-  private snapshot<T>(fn: (q: PgSession, tree: PgTreeWriter) => Promise<T>): Promise<T> {
-    return this.transact('BEGIN ISOLATION LEVEL REPEATABLE READ READ ONLY', fn);
+  private one<T>(fn: (q: PgSession) => Promise<T>): Promise<T> {
+    return this.c.one(fn);
   }
 
-  /** A single statement outside an explicit transaction (it is its own snapshot). */
-  private async one<T>(fn: (q: PgSession) => Promise<T>): Promise<T> {
-    try {
-      return await fn(new PgSession(this.pool));
-    } catch (error) {
-      throw isUnavailable(error) ? unavailable(error) : error;
-    }
+  /** Looks at the schema again (after open, or after a backfill finished on this or another node). */
+  refreshBusyTable(): Promise<void> {
+    return this.c.refreshBusyTable();
   }
 
   async readiness(): Promise<ReadinessReport> {
@@ -261,44 +232,22 @@ export class PostgresStore implements Store, ReleaseStore {
     return this.one(() => releaseState.recordExpectation(this.pool, expectation));
   }
 
-  // ---- accounts -------------------------------------------------------------------------------
+  // ---- accounts (accounts.ts) ----------------------------------------------------------------
 
   createUser(input: { name: string; email: string | null; displayName: string | null; passwordHash: string | null }): Promise<UserRecord> {
-    return this.write(async (q) => {
-      const taken = await q.first(this.k.selectFrom('users').select('id').where('name', '=', input.name));
-      if (taken !== undefined) throw new UserExists(`user ${input.name} already exists`);
-      const row = await q.first(
-        this.k
-          .insertInto('users')
-          .values({ name: input.name, email: input.email, display_name: input.displayName, password_hash: input.passwordHash, created_at: this.now() })
-          .returning(USER_COLUMNS),
-      );
-      if (row === undefined) throw new Error('insert returned no row');
-      return toUser(row);
-    });
+    return accounts.createUser(this.c, input);
   }
 
   getUser(name: string): Promise<UserRecord | null> {
-    return this.one(async (q) => {
-      const row = await q.first(this.k.selectFrom('users').select(USER_COLUMNS).where('name', '=', name));
-      return row === undefined ? null : toUser(row);
-    });
+    return accounts.getUser(this.c, name);
   }
 
   listUsers(): Promise<UserRecord[]> {
-    return this.one(async (q) => (await q.all(this.k.selectFrom('users').select(USER_COLUMNS).orderBy('name'))).map(toUser));
+    return accounts.listUsers(this.c);
   }
 
   setPasswordHash(name: string, passwordHash: string): Promise<boolean> {
-    return this.write(
-      async (q) =>
-        (await q.run(
-          this.k
-            .updateTable('users')
-            .set((eb) => ({ password_hash: passwordHash, credentials_version: eb('credentials_version', '+', 1) }))
-            .where('name', '=', name),
-        )) > 0,
-    );
+    return accounts.setPasswordHash(this.c, name, passwordHash);
   }
 
   deleteUser(name: string): Promise<boolean> {
@@ -306,67 +255,19 @@ export class PostgresStore implements Store, ReleaseStore {
   }
 
   addAppPassword(userName: string, label: string, hash: string): Promise<AppPasswordRecord> {
-    return this.write(async (q) => {
-      const user = await q.first(this.k.selectFrom('users').select('id').where('name', '=', userName).forUpdate());
-      if (user === undefined) throw new UserExists(`no user ${userName}`);
-      const duplicate = await q.first(this.k.selectFrom('app_passwords').select('id').where('user_id', '=', user.id).where('label', '=', label));
-      if (duplicate !== undefined) throw new UserExists(`user ${userName} already has an app password labelled ${label}`);
-      const row = await q.first(
-        this.k
-          .insertInto('app_passwords')
-          .values({ user_id: user.id, label, hash, created_at: this.now(), last_used_at: null })
-          .returning(['id', 'label', 'created_at', 'last_used_at']),
-      );
-      if (row === undefined) throw new Error('insert returned no row');
-      await this.bumpCredentials(q, user.id);
-      return { id: row.id, label: row.label, createdAt: row.created_at, lastUsedAt: row.last_used_at };
-    });
+    return accounts.addAppPassword(this.c, userName, label, hash);
   }
 
   listAppPasswords(userName: string): Promise<AppPasswordRecord[]> {
-    return this.one(async (q) =>
-      (
-        await q.all(
-          this.k
-            .selectFrom('app_passwords')
-            .innerJoin('users', 'users.id', 'app_passwords.user_id')
-            .select(['app_passwords.id', 'app_passwords.label', 'app_passwords.created_at', 'app_passwords.last_used_at'])
-            .where('users.name', '=', userName)
-            .orderBy('app_passwords.label'),
-        )
-      ).map((row) => ({ id: row.id, label: row.label, createdAt: row.created_at, lastUsedAt: row.last_used_at })),
-    );
+    return accounts.listAppPasswords(this.c, userName);
   }
 
   revokeAppPassword(userName: string, label: string): Promise<boolean> {
-    return this.write(async (q) => {
-      const user = await q.first(this.k.selectFrom('users').select('id').where('name', '=', userName).forUpdate());
-      if (user === undefined) return false;
-      const removed = (await q.run(this.k.deleteFrom('app_passwords').where('user_id', '=', user.id).where('label', '=', label))) > 0;
-      if (removed) await this.bumpCredentials(q, user.id);
-      return removed;
-    });
-  }
-
-  /** Cached verifications on every node compare this version, so a change anywhere takes effect at once. */
-  private async bumpCredentials(q: PgSession, userId: number): Promise<void> {
-    await q.run(this.k.updateTable('users').set((eb) => ({ credentials_version: eb('credentials_version', '+', 1) })).where('id', '=', userId));
+    return accounts.revokeAppPassword(this.c, userName, label);
   }
 
   lookupCredentials(userName: string): Promise<StoredCredentials | null> {
-    // Every authenticated request asks this: one statement (one round trip), not a transaction of two.
-    return this.one(async (q) => {
-      const rows = await q.raw<{ id: number; name: string; password_hash: string | null; credentials_version: number; app: { id: number; hash: string }[] }>(
-        `SELECT u.id, u.name, u.password_hash, u.credentials_version,
-                COALESCE((SELECT json_agg(json_build_object('id', a.id, 'hash', a.hash) ORDER BY a.id)
-                          FROM app_passwords a WHERE a.user_id = u.id), '[]'::json) AS app
-         FROM users u WHERE u.name = $1`,
-        [userName],
-      );
-      const user = rows[0];
-      if (user === undefined) return null;
-      return { userId: user.id, userName: user.name, passwordHash: user.password_hash, appPasswordHashes: user.app, credentialsVersion: user.credentials_version };
-    });
+    return accounts.lookupCredentials(this.c, userName);
   }
 
   ensureHomes(ownerId: number, homes: readonly HomeLayout[]): Promise<void> {
@@ -383,122 +284,50 @@ export class PostgresStore implements Store, ReleaseStore {
     });
   }
 
-  // ---- reading --------------------------------------------------------------------------------
+  // ---- reading (reads.ts) --------------------------------------------------------------------
 
   getCollection(path: string): Promise<CollectionRecord | null> {
-    return this.one(async (q) => {
-      const row = await q.first(this.k.selectFrom('collections').select(COLLECTION_COLUMNS).where('path', '=', path));
-      return row === undefined ? null : toCollection(row);
-    });
+    return reads.getCollection(this.c, path);
   }
 
   getCollectionById(id: number): Promise<CollectionRecord | null> {
-    return this.one(async (q) => {
-      const row = await q.first(this.k.selectFrom('collections').select(COLLECTION_COLUMNS).where('id', '=', id));
-      return row === undefined ? null : toCollection(row);
-    });
+    return reads.getCollectionById(this.c, id);
   }
 
   getObject(collectionId: number, name: string): Promise<ObjectRecord | null> {
-    return this.one(async (q) => {
-      const row = await q.first(this.k.selectFrom('objects').select(OBJECT_COLUMNS).where('collection_id', '=', collectionId).where('name', '=', name));
-      return row === undefined ? null : toObject(row);
-    });
+    return reads.getObject(this.c, collectionId, name);
   }
 
   getObjectWithBody(collectionId: number, name: string): Promise<ObjectWithBody | null> {
-    return this.one(async (q) => {
-      const row = await q.first(this.k.selectFrom('objects').select([...OBJECT_COLUMNS, 'body']).where('collection_id', '=', collectionId).where('name', '=', name));
-      return row === undefined ? null : { ...toObject(row), body: row.body };
-    });
+    return reads.getObjectWithBody(this.c, collectionId, name);
   }
 
   listMembers(collectionId: number): Promise<CollectionMembers> {
-    return this.snapshot(async (q, tree) => {
-      const parent = await q.first(this.k.selectFrom('collections').select(['object_count', 'child_count', 'path']).where('id', '=', collectionId));
-      if (parent === undefined) return { collections: [], objects: [] };
-      const collections = (await q.all(this.k.selectFrom('collections').select(COLLECTION_COLUMNS).where('parent_id', '=', collectionId).orderBy('path'))).map(toCollection);
-      const objects = (await q.all(this.k.selectFrom('objects').select(OBJECT_COLUMNS).where('collection_id', '=', collectionId).orderBy('name'))).map(toObject);
-      tree.guardCount(parent.path, parent.object_count, objects.length, parent.child_count, collections.length);
-      return { collections, objects };
-    });
+    return reads.listMembers(this.c, collectionId);
   }
 
   getObjectsWithBodies(collectionId: number, names: readonly string[]): Promise<ObjectWithBody[]> {
-    if (names.length === 0) return Promise.resolve([]);
-    return this.one(async (q) =>
-      (
-        await q.all(
-          this.k
-            .selectFrom('objects')
-            .select([...OBJECT_COLUMNS, 'body'])
-            .where('collection_id', '=', collectionId)
-            // One array parameter instead of one parameter per name: a 1,000-href multiget is one statement.
-            .where((eb) => eb('name', '=', eb.fn<string>('any', [eb.val([...names])]))),
-        )
-      ).map((row) => ({ ...toObject(row), body: row.body })),
-    );
-  }
-
-  /** Looks at the schema again (after open, or after a backfill finished on this or another node). */
-  async refreshBusyTable(): Promise<void> {
-    const rows = await this.one((q) => q.raw<{ present: boolean }>("SELECT to_regclass('object_busy') IS NOT NULL AS present"));
-    this.busyTable = rows[0]?.present === true;
-  }
-
-  /** Whether every object has its object_busy row; true stays true (a backfill is never undone). */
-  private async busyIndexComplete(q: PgSession): Promise<boolean> {
-    if (this.busyComplete || !this.busyTable) return this.busyComplete;
-    const rows = await q.raw('SELECT 1 FROM schema_migrations WHERE version = $1', [OBJECT_BUSY_BACKFILL]);
-    this.busyComplete = rows.length > 0;
-    return this.busyComplete;
+    return reads.getObjectsWithBodies(this.c, collectionId, names);
   }
 
   queryObjects(collectionId: number, filter: ObjectQuery): Promise<ObjectWithBody[]> {
-    return this.one(async (q) => {
-      if (filter.mayBeBusy === true && (await this.busyIndexComplete(q))) {
-        // Only objects that may add busy time (1) or are not known yet (-1), through object_busy's index.
-        const { start, end } = filter.overlapping ?? { start: null, end: null };
-        const where = ['b.collection_id = $1', 'b.busy IN (-1, 1)'];
-        const parameters: unknown[] = [collectionId];
-        if (start !== null) where.push(`(b.last_end IS NULL OR b.last_end >= $${parameters.push(start)})`);
-        if (end !== null) where.push(`(b.first_start IS NULL OR b.first_start <= $${parameters.push(end)})`);
-        if (filter.componentType !== undefined) where.push(`o.component = $${parameters.push(filter.componentType)}`);
-        const rows = await q.raw<Parameters<typeof toObject>[0] & { body: Uint8Array }>(
-          `SELECT ${OBJECT_COLUMNS.map((c) => `o.${c}`).join(', ')}, o.body FROM object_busy b JOIN objects o ON o.id = b.object_id
-           WHERE ${where.join(' AND ')} ORDER BY o.name`,
-          parameters,
-        );
-        return rows.map((row) => ({ ...toObject(row), body: row.body }));
-      }
-      let query = this.k.selectFrom('objects').select([...OBJECT_COLUMNS, 'body']).where('collection_id', '=', collectionId);
-      if (filter.componentType !== undefined) query = query.where('component', '=', filter.componentType);
-      const { start, end } = filter.overlapping ?? { start: null, end: null };
-      if (start !== null) query = query.where((eb) => eb.or([eb('last_end', 'is', null), eb('last_end', '>=', start)]));
-      if (end !== null) query = query.where((eb) => eb.or([eb('first_start', 'is', null), eb('first_start', '<=', end)]));
-      return (await q.all(query.orderBy('name'))).map((row) => ({ ...toObject(row), body: row.body }));
-    });
+    return reads.queryObjects(this.c, collectionId, filter);
   }
 
   listSearchIndex(collectionId: number): Promise<{ name: string; searchIndex: string | null }[]> {
-    return this.one(async (q) =>
-      (await q.all(this.k.selectFrom('objects').select(['name', 'search_index']).where('collection_id', '=', collectionId).orderBy('name'))).map((row) => ({
-        name: row.name,
-        searchIndex: row.search_index,
-      })),
-    );
+    return reads.listSearchIndex(this.c, collectionId);
   }
 
   getProperties(target: PropertyTarget): Promise<StoredProperty[]> {
-    return this.one((q) => new PgTreeWriter(q, this.k, this.now).readProperties(target));
+    return reads.getProperties(this.c, target);
   }
 
   changesSince(collectionId: number, afterSeq: number, limit: number): Promise<{ changes: Change[]; oldestSeq: number; currentSeq: number }> {
-    return this.snapshot((q) => changeLog.changesSince(q, this.k, collectionId, afterSeq, limit));
+    return reads.changesSince(this.c, collectionId, afterSeq, limit);
   }
 
   syncChanges(collectionId: number, afterSeq: number, limit: number | null): Promise<SyncPage> {
-    return this.snapshot((q, tree) => changeLog.syncPage(q, this.k, tree, collectionId, afterSeq, limit));
+    return reads.syncChanges(this.c, collectionId, afterSeq, limit);
   }
 
   async pruneChanges(olderThan: number, batchSize = 2000): Promise<{ removed: number }> {

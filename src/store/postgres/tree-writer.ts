@@ -4,16 +4,16 @@
 // "the ETag still matches" and "no other object has this UID" hold until commit, and each change-log
 // position is taken under that lock (gapless, unique per collection; the primary key and the unique
 // indexes back this up). Same rules as the SQLite tree writer. Must not import DAV or HTTP.
-import { sql, type Kysely } from 'kysely';
-import { AlreadyExists, ConflictingPath, NotFound, StoreInconsistent, UidConflict } from '../errors.ts';
-import { contentEtag } from '../etag.ts';
+import type { Kysely } from 'kysely';
+import { AlreadyExists, ConflictingPath, NotFound, UidConflict } from '../errors.ts';
 import type { Destination, NewCollection, PutObjectInput, WriteExpectation } from '../store.ts';
 import type { CollectionKind, CollectionRecord, ObjectRecord, PropertyOperation, PropertyTarget, StoredProperty } from '../types.ts';
-import { COLLECTION_COLUMNS, lastSegment, OBJECT_COLUMNS, toCollection, toObject, type CollectionRow } from '../sqlite/rows.ts';
+import { COLLECTION_COLUMNS, lastSegment, toCollection, toObject, type CollectionRow } from '../sqlite/rows.ts';
 import type { PostgresDatabase } from './schema.ts';
 import type { PgSession } from './session.ts';
 import { busyValue } from '../busy-value.ts';
-import { checkExpectation, escapeLike, type Deltas } from '../write-rules.ts';
+import * as tq from '../tree-queries.ts';
+import { checkExpectation, type Deltas } from '../write-rules.ts';
 
 export class PgTreeWriter {
   private readonly q: PgSession;
@@ -50,59 +50,33 @@ export class PgTreeWriter {
   }
 
   private async collection(id: number): Promise<CollectionRow> {
-    const row = await this.q.first(this.k.selectFrom('collections').select(COLLECTION_COLUMNS).where('id', '=', id));
+    const row = await this.q.first(tq.collectionById(this.k, id));
     if (row === undefined) throw new NotFound(`collection ${id} does not exist`);
     return row;
   }
 
   private collectionAt(path: string): Promise<CollectionRow | undefined> {
-    return this.q.first(this.k.selectFrom('collections').select(COLLECTION_COLUMNS).where('path', '=', path));
+    return this.q.first(tq.collectionAtPath(this.k, path));
   }
 
   private async objectIn(collectionId: number, name: string): Promise<ObjectRecord | undefined> {
-    const row = await this.q.first(this.k.selectFrom('objects').select(OBJECT_COLUMNS).where('collection_id', '=', collectionId).where('name', '=', name));
+    const row = await this.q.first(tq.objectByName(this.k, collectionId, name));
     return row === undefined ? undefined : toObject(row);
   }
 
   /** Appends one change to a collection's log, adjusts its counters, and marks the parent changed. */
   private async recordChange(collectionId: number, member: string, deleted: boolean, deltas: Deltas = {}): Promise<void> {
     const now = this.now();
-    const updated = await this.q.first(
-      this.k
-        .updateTable('collections')
-        .set((eb) => ({
-          sync_seq: eb('sync_seq', '+', 1),
-          object_count: eb('object_count', '+', deltas.objects ?? 0),
-          child_count: eb('child_count', '+', deltas.children ?? 0),
-          bytes_used: eb('bytes_used', '+', deltas.bytes ?? 0),
-          updated_at: now,
-        }))
-        .where('id', '=', collectionId)
-        .returning(['sync_seq', 'parent_id', 'path']),
-    );
+    const updated = await this.q.first(tq.bumpCollection(this.k, collectionId, deltas, now));
     if (updated === undefined) throw new NotFound(`collection ${collectionId} does not exist`);
     await this.q.run(this.k.insertInto('changes').values({ collection_id: collectionId, seq: updated.sync_seq, member, deleted, changed_at: now }));
     if (updated.parent_id !== null) {
-      const parent = await this.q.first(
-        this.k
-          .updateTable('collections')
-          .set((eb) => ({ sync_seq: eb('sync_seq', '+', 1), updated_at: now }))
-          .where('id', '=', updated.parent_id)
-          .returning(['sync_seq']),
-      );
+      const parent = await this.q.first(tq.bumpParent(this.k, updated.parent_id, now));
       if (parent !== undefined) {
         await this.q.run(
           this.k.insertInto('changes').values({ collection_id: updated.parent_id, seq: parent.sync_seq, member: lastSegment(updated.path), deleted: false, changed_at: now }),
         );
       }
-    }
-  }
-
-  guardCount(path: string, expectedObjects: number, actualObjects: number, expectedChildren: number, actualChildren: number): void {
-    if (expectedObjects !== actualObjects || expectedChildren !== actualChildren) {
-      throw new StoreInconsistent(
-        `listing of ${path} has ${actualObjects} objects and ${actualChildren} collections but the counters say ${expectedObjects} and ${expectedChildren}`,
-      );
     }
   }
 
@@ -124,9 +98,7 @@ export class PgTreeWriter {
 
   private async checkUid(collectionId: number, uid: string | null | undefined, ownName: string): Promise<void> {
     if (uid === null || uid === undefined) return;
-    const clash = await this.q.first(
-      this.k.selectFrom('objects').select('name').where('collection_id', '=', collectionId).where('uid', '=', uid).where('name', '!=', ownName),
-    );
+    const clash = await this.q.first(tq.uidClash(this.k, collectionId, uid, ownName));
     if (clash !== undefined) {
       const collection = await this.collection(collectionId);
       throw new UidConflict(clash.name, collection.path, collection.kind);
@@ -136,13 +108,7 @@ export class PgTreeWriter {
   // ---- collections ----------------------------------------------------------------------------
 
   async insertCollection(input: { ownerId: number; parentId: number | null; path: string; kind: CollectionKind }): Promise<CollectionRecord> {
-    const now = this.now();
-    const row = await this.q.first(
-      this.k
-        .insertInto('collections')
-        .values({ owner_id: input.ownerId, parent_id: input.parentId, path: input.path, kind: input.kind, created_at: now, updated_at: now })
-        .returning(COLLECTION_COLUMNS),
-    );
+    const row = await this.q.first(tq.insertCollection(this.k, input, this.now()));
     if (row === undefined) throw new Error('insert returned no row');
     return toCollection(row);
   }
@@ -230,12 +196,7 @@ export class PgTreeWriter {
     if (targetPath.startsWith(source.path)) throw new ConflictingPath('cannot move a collection into itself');
     const created = await this.clearDestination(to, parent);
     const moving = await this.collection(collectionId);
-    await this.q.run(
-      this.k
-        .updateTable('collections')
-        .set({ path: sql<string>`${targetPath} || substr(path, ${moving.path.length + 1})` })
-        .where(sql<boolean>`path LIKE ${`${escapeLike(moving.path)}%`} ESCAPE '\\'`),
-    );
+    await this.q.run(tq.movePaths(this.k, moving.path, targetPath));
     await this.q.run(this.k.updateTable('collections').set({ parent_id: parent.id }).where('id', '=', collectionId));
     await this.recordChange(moving.parent_id ?? parent.id, lastSegment(moving.path), true, { children: -1 });
     await this.recordChange(parent.id, to.name, false, { children: 1 });
@@ -252,29 +213,7 @@ export class PgTreeWriter {
     checkExpectation(current, input.expect);
     const metadata = input.metadata ?? {};
     await this.checkUid(input.collectionId, metadata.uid, input.name);
-    const now = this.now();
-    const etag = contentEtag(input.body);
-    const values = {
-      content_type: input.contentType,
-      body: input.body,
-      etag,
-      size: input.body.byteLength,
-      uid: metadata.uid ?? null,
-      component: metadata.component ?? null,
-      first_start: metadata.firstStart ?? null,
-      last_end: metadata.lastEnd ?? null,
-      search_index: metadata.searchIndex ?? null,
-      modified_at: now,
-    };
-    const row =
-      current === undefined
-        ? await this.q.first(
-            this.k
-              .insertInto('objects')
-              .values({ ...values, collection_id: input.collectionId, name: input.name, created_at: now })
-              .returning(OBJECT_COLUMNS),
-          )
-        : await this.q.first(this.k.updateTable('objects').set(values).where('id', '=', current.id).returning(OBJECT_COLUMNS));
+    const row = await this.q.first(tq.writeObject(this.k, input, current?.id, this.now()));
     if (row === undefined) throw new Error('write returned no row');
     // The whole row, whether or not the trigger of 0005 (dropped by 0009) wrote one with busy -1. A
     // concurrent backfill batch share-locks the objects it reads, so it waits for this transaction.
@@ -305,9 +244,7 @@ export class PgTreeWriter {
 
   async copyObject(collectionId: number, name: string, to: Destination): Promise<{ created: boolean }> {
     await this.lock(collectionId, to.parentId);
-    const source = await this.q.first(
-      this.k.selectFrom('objects').select([...OBJECT_COLUMNS, 'body', 'first_start', 'last_end', 'search_index']).where('collection_id', '=', collectionId).where('name', '=', name),
-    );
+    const source = await this.q.first(tq.objectToCopy(this.k, collectionId, name));
     if (source === undefined) throw new NotFound(`${name} does not exist`);
     const parent = await this.collection(to.parentId);
     if (to.parentId === collectionId && to.name === name) throw new ConflictingPath('source and destination are the same');
@@ -357,35 +294,12 @@ export class PgTreeWriter {
   // ---- dead properties ------------------------------------------------------------------------
 
   readProperties(target: PropertyTarget): Promise<StoredProperty[]> {
-    if (target.kind === 'collection') {
-      return this.q.all(this.k.selectFrom('collection_properties').select(['name', 'xml']).where('collection_id', '=', target.collectionId).orderBy('name'));
-    }
-    return this.q.all(this.k.selectFrom('object_properties').select(['name', 'xml']).where('object_id', '=', target.objectId).orderBy('name'));
+    return this.q.all(tq.readProperties(this.k, target));
   }
 
   private async writeProperties(target: PropertyTarget, operations: readonly PropertyOperation[]): Promise<void> {
     for (const operation of operations) {
-      if (target.kind === 'collection') {
-        if (operation.op === 'set') {
-          await this.q.run(
-            this.k
-              .insertInto('collection_properties')
-              .values({ collection_id: target.collectionId, name: operation.name, xml: operation.xml })
-              .onConflict((oc) => oc.columns(['collection_id', 'name']).doUpdateSet({ xml: operation.xml })),
-          );
-        } else {
-          await this.q.run(this.k.deleteFrom('collection_properties').where('collection_id', '=', target.collectionId).where('name', '=', operation.name));
-        }
-      } else if (operation.op === 'set') {
-        await this.q.run(
-          this.k
-            .insertInto('object_properties')
-            .values({ object_id: target.objectId, name: operation.name, xml: operation.xml })
-            .onConflict((oc) => oc.columns(['object_id', 'name']).doUpdateSet({ xml: operation.xml })),
-        );
-      } else {
-        await this.q.run(this.k.deleteFrom('object_properties').where('object_id', '=', target.objectId).where('name', '=', operation.name));
-      }
+      await this.q.run(tq.writeProperty(this.k, target, operation.name, operation.op === 'set' ? operation.xml : undefined));
     }
   }
 

@@ -6,7 +6,8 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, it } from 'node:test';
-import { assertComplete, FIXTURE_MIGRATIONS, ITEMS_BACKFILL, nextEvent, openDatabase, seedItems, startChild } from '../../../test/support/backfill-fixture.ts';
+import { assertComplete, FIXTURE_MIGRATIONS, openDatabase, seedItems, startChild } from '../../../test/support/backfill-fixture.ts';
+import { ITEMS_BACKFILL, nextEvent, setFailOn } from '../../../test/support/items-backfill.ts';
 import { claimBackfill, readBackfill, runBatch } from './backfill.ts';
 import { BackfillRunner } from './backfill-runner.ts';
 import type { SqliteMigration } from './migrator.ts';
@@ -23,29 +24,20 @@ void describe('backfill batches and checkpoints', () => {
       seedItems(dir, 250);
       const db = openDatabase(dir);
       try {
-        let failAt: number | null = 230;
-        const flaky: SqliteMigration = {
-          ...ITEMS_BACKFILL,
-          backfill: {
-            ...ITEMS_BACKFILL.backfill!,
-            derive: (row) => {
-              if (row.id === failAt) throw new Error('derive failed');
-              return ITEMS_BACKFILL.backfill!.derive(row);
-            },
-          },
-        };
-        claimBackfill(db, flaky, 'n1', Date.now(), 30_000, 100);
-        runBatch(db, flaky, { node: 'n1', batchSize: 100 });
-        runBatch(db, flaky, { node: 'n1', batchSize: 100 });
-        assert.throws(() => runBatch(db, flaky, { node: 'n1', batchSize: 100 }), /derive failed/u);
-        const progress = readBackfill(db, flaky.version);
+        setFailOn(230);
+        claimBackfill(db, ITEMS_BACKFILL, 'n1', Date.now(), 30_000, 100);
+        runBatch(db, ITEMS_BACKFILL, { node: 'n1', batchSize: 100 });
+        runBatch(db, ITEMS_BACKFILL, { node: 'n1', batchSize: 100 });
+        assert.throws(() => runBatch(db, ITEMS_BACKFILL, { node: 'n1', batchSize: 100 }), /derive failed on 230/u);
+        const progress = readBackfill(db, ITEMS_BACKFILL.version);
         assert.equal(progress?.lastKey, 200);
         assert.equal(progress.rowsDone, 200);
         const third = db.prepare('SELECT count(*) AS n FROM items WHERE id > 200 AND touched > 0').get() as { n: number };
         assert.equal(third.n, 0, 'the failed batch wrote nothing');
-        failAt = null;
-        assert.equal(runBatch(db, flaky, { node: 'n1', batchSize: 100 }).done, true);
+        setFailOn(undefined);
+        assert.equal(runBatch(db, ITEMS_BACKFILL, { node: 'n1', batchSize: 100 }).done, true);
       } finally {
+        setFailOn(undefined);
         db.close();
       }
       assertComplete(dir, 250);

@@ -59,6 +59,7 @@ import { COLLECTION_COLUMNS, lastSegment, OBJECT_RECORD_COLUMNS, toCollection, t
 import type { SqliteDatabase } from './schema.ts';
 import { announceStep, clearStep, currentStep, retryAfterSeconds } from './step-announcement.ts';
 import { TreeWriter } from './tree-writer.ts';
+import { guardCount } from '../write-rules.ts';
 
 export interface SqliteStoreOptions {
   /** Folder holding almanac.sqlite3; ':memory:' is not supported because other processes must see it. */
@@ -450,7 +451,7 @@ export class SqliteStore implements Store, ReleaseStore {
       if (parent === undefined) return { collections: [], objects: [] };
       const collections = this.reads.childCollections.all(collectionId).map(toCollection);
       const objects = this.reads.members.all(collectionId);
-      this.tree.guardCount(parent.path, parent.object_count, objects.length, parent.child_count, collections.length);
+      guardCount(parent.path, parent.object_count, objects.length, parent.child_count, collections.length);
       return { collections, objects };
     });
   }
@@ -567,7 +568,7 @@ export class SqliteStore implements Store, ReleaseStore {
         throw new StoreInconsistent(`change log of ${collection.path} names members that do not exist`);
       }
       if (afterSeq === 0 && !truncated) {
-        this.tree.guardCount(collection.path, collection.object_count, objects.size, collection.child_count, collections.size);
+        guardCount(collection.path, collection.object_count, objects.size, collection.child_count, collections.size);
       }
       return { currentSeq: collection.sync_seq, horizon: collection.sync_horizon, changes, truncated, objects, collections };
     });

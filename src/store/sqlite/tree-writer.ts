@@ -2,16 +2,16 @@
 // opened by SqliteStore. Each member change appends to the collection's change log and bumps its
 // sync position and counters in the same transaction, and a change inside a collection also bumps
 // its parent (the home), which is how clients watching a home notice. Must not import DAV or HTTP.
-import { sql, type Kysely } from 'kysely';
-import { AlreadyExists, ConflictingPath, NotFound, StoreInconsistent, UidConflict } from '../errors.ts';
-import { contentEtag } from '../etag.ts';
+import type { Kysely } from 'kysely';
+import { AlreadyExists, ConflictingPath, NotFound, UidConflict } from '../errors.ts';
 import type { Destination, NewCollection, PutObjectInput, WriteExpectation } from '../store.ts';
 import type { CollectionKind, CollectionRecord, ObjectRecord, PropertyOperation, PropertyTarget, StoredProperty } from '../types.ts';
 import type { ObjectBusyIndex } from './object-busy.ts';
 import type { SqliteRunner } from './query.ts';
-import { COLLECTION_COLUMNS, lastSegment, OBJECT_COLUMNS, toCollection, toObject, type CollectionRow } from './rows.ts';
+import { COLLECTION_COLUMNS, lastSegment, toCollection, toObject, type CollectionRow } from './rows.ts';
 import type { SqliteDatabase } from './schema.ts';
-import { checkExpectation, escapeLike, type Deltas } from '../write-rules.ts';
+import * as tq from '../tree-queries.ts';
+import { checkExpectation, type Deltas } from '../write-rules.ts';
 
 export class TreeWriter {
   private readonly q: SqliteRunner;
@@ -29,61 +29,35 @@ export class TreeWriter {
   // ---- helpers --------------------------------------------------------------------------------
 
   private collection(id: number): CollectionRow {
-    const row = this.q.first(this.k.selectFrom('collections').select(COLLECTION_COLUMNS).where('id', '=', id));
+    const row = this.q.first(tq.collectionById(this.k, id));
     if (row === undefined) throw new NotFound(`collection ${id} does not exist`);
     return row;
   }
 
   private collectionAt(path: string): CollectionRow | undefined {
-    return this.q.first(this.k.selectFrom('collections').select(COLLECTION_COLUMNS).where('path', '=', path));
+    return this.q.first(tq.collectionAtPath(this.k, path));
   }
 
   private objectIn(collectionId: number, name: string): (ObjectRecord & { body?: never }) | undefined {
-    const row = this.q.first(this.k.selectFrom('objects').select(OBJECT_COLUMNS).where('collection_id', '=', collectionId).where('name', '=', name));
+    const row = this.q.first(tq.objectByName(this.k, collectionId, name));
     return row === undefined ? undefined : toObject(row);
   }
 
   /** Appends one change to a collection's log, adjusts its counters, and marks the parent changed. */
   private recordChange(collectionId: number, member: string, deleted: boolean, deltas: Deltas = {}): void {
     const now = this.now();
-    const updated = this.q.first(
-      this.k
-        .updateTable('collections')
-        .set((eb) => ({
-          sync_seq: eb('sync_seq', '+', 1),
-          object_count: eb('object_count', '+', deltas.objects ?? 0),
-          child_count: eb('child_count', '+', deltas.children ?? 0),
-          bytes_used: eb('bytes_used', '+', deltas.bytes ?? 0),
-          updated_at: now,
-        }))
-        .where('id', '=', collectionId)
-        .returning(['sync_seq', 'parent_id', 'path']),
-    );
+    const updated = this.q.first(tq.bumpCollection(this.k, collectionId, deltas, now));
     if (updated === undefined) throw new NotFound(`collection ${collectionId} does not exist`);
     this.q.run(
       this.k.insertInto('changes').values({ collection_id: collectionId, seq: updated.sync_seq, member, deleted: deleted ? 1 : 0, changed_at: now }),
     );
     if (updated.parent_id !== null) {
-      const parent = this.q.first(
-        this.k
-          .updateTable('collections')
-          .set((eb) => ({ sync_seq: eb('sync_seq', '+', 1), updated_at: now }))
-          .where('id', '=', updated.parent_id)
-          .returning(['sync_seq']),
-      );
+      const parent = this.q.first(tq.bumpParent(this.k, updated.parent_id, now));
       if (parent !== undefined) {
         this.q.run(
           this.k.insertInto('changes').values({ collection_id: updated.parent_id, seq: parent.sync_seq, member: lastSegment(updated.path), deleted: 0, changed_at: now }),
         );
       }
-    }
-  }
-
-  guardCount(path: string, expectedObjects: number, actualObjects: number, expectedChildren: number, actualChildren: number): void {
-    if (expectedObjects !== actualObjects || expectedChildren !== actualChildren) {
-      throw new StoreInconsistent(
-        `listing of ${path} has ${actualObjects} objects and ${actualChildren} collections but the counters say ${expectedObjects} and ${expectedChildren}`,
-      );
     }
   }
 
@@ -109,9 +83,7 @@ export class TreeWriter {
 
   private checkUid(collectionId: number, uid: string | null | undefined, ownName: string): void {
     if (uid === null || uid === undefined) return;
-    const clash = this.q.first(
-      this.k.selectFrom('objects').select('name').where('collection_id', '=', collectionId).where('uid', '=', uid).where('name', '!=', ownName),
-    );
+    const clash = this.q.first(tq.uidClash(this.k, collectionId, uid, ownName));
     if (clash !== undefined) {
       const collection = this.collection(collectionId);
       throw new UidConflict(clash.name, collection.path, collection.kind);
@@ -121,13 +93,7 @@ export class TreeWriter {
   // ---- collections ----------------------------------------------------------------------------
 
   insertCollection(input: { ownerId: number; parentId: number | null; path: string; kind: CollectionKind }): CollectionRecord {
-    const now = this.now();
-    const row = this.q.first(
-      this.k
-        .insertInto('collections')
-        .values({ owner_id: input.ownerId, parent_id: input.parentId, path: input.path, kind: input.kind, created_at: now, updated_at: now })
-        .returning(COLLECTION_COLUMNS),
-    );
+    const row = this.q.first(tq.insertCollection(this.k, input, this.now()));
     if (row === undefined) throw new Error('insert returned no row');
     return toCollection(row);
   }
@@ -186,13 +152,7 @@ export class TreeWriter {
     const created = this.clearDestination(to, parent);
     // Re-read: clearing the destination may have changed counters of the parents involved.
     const moving = this.collection(collectionId);
-    this.q.run(
-      this.k
-        .updateTable('collections')
-        .set({ path: sql<string>`${targetPath} || substr(path, ${moving.path.length + 1})` })
-        // ESCAPE makes '%' and '_' in folder names match literally.
-        .where(sql<boolean>`path LIKE ${`${escapeLike(moving.path)}%`} ESCAPE '\\'`),
-    );
+    this.q.run(tq.movePaths(this.k, moving.path, targetPath));
     this.q.run(this.k.updateTable('collections').set({ parent_id: parent.id }).where('id', '=', collectionId));
     this.recordChange(moving.parent_id ?? parent.id, lastSegment(moving.path), true, { children: -1 });
     this.recordChange(parent.id, to.name, false, { children: 1 });
@@ -208,31 +168,7 @@ export class TreeWriter {
     checkExpectation(current, input.expect);
     const metadata = input.metadata ?? {};
     this.checkUid(input.collectionId, metadata.uid, input.name);
-    const now = this.now();
-    const etag = contentEtag(input.body);
-    const values = {
-      content_type: input.contentType,
-      body: input.body,
-      etag,
-      size: input.body.byteLength,
-      uid: metadata.uid ?? null,
-      component: metadata.component ?? null,
-      first_start: metadata.firstStart ?? null,
-      last_end: metadata.lastEnd ?? null,
-      search_index: metadata.searchIndex ?? null,
-      modified_at: now,
-    };
-    let row;
-    if (current === undefined) {
-      row = this.q.first(
-        this.k
-          .insertInto('objects')
-          .values({ ...values, collection_id: input.collectionId, name: input.name, created_at: now })
-          .returning(OBJECT_COLUMNS),
-      );
-    } else {
-      row = this.q.first(this.k.updateTable('objects').set(values).where('id', '=', current.id).returning(OBJECT_COLUMNS));
-    }
+    const row = this.q.first(tq.writeObject(this.k, input, current?.id, this.now()));
     if (row === undefined) throw new Error('write returned no row');
     this.busy?.write(row.id, input.collectionId, metadata);
     this.recordChange(input.collectionId, input.name, false, {
@@ -252,9 +188,7 @@ export class TreeWriter {
   }
 
   copyObject(collectionId: number, name: string, to: Destination): { created: boolean } {
-    const source = this.q.first(
-      this.k.selectFrom('objects').select([...OBJECT_COLUMNS, 'body', 'first_start', 'last_end', 'search_index']).where('collection_id', '=', collectionId).where('name', '=', name),
-    );
+    const source = this.q.first(tq.objectToCopy(this.k, collectionId, name));
     if (source === undefined) throw new NotFound(`${name} does not exist`);
     const parent = this.collection(to.parentId);
     if (to.parentId === collectionId && to.name === name) throw new ConflictingPath('source and destination are the same');
@@ -291,35 +225,12 @@ export class TreeWriter {
   // ---- dead properties ------------------------------------------------------------------------
 
   readProperties(target: PropertyTarget): StoredProperty[] {
-    if (target.kind === 'collection') {
-      return this.q.all(this.k.selectFrom('collection_properties').select(['name', 'xml']).where('collection_id', '=', target.collectionId).orderBy('name'));
-    }
-    return this.q.all(this.k.selectFrom('object_properties').select(['name', 'xml']).where('object_id', '=', target.objectId).orderBy('name'));
+    return this.q.all(tq.readProperties(this.k, target));
   }
 
   private writeProperties(target: PropertyTarget, operations: readonly PropertyOperation[]): void {
     for (const operation of operations) {
-      if (target.kind === 'collection') {
-        if (operation.op === 'set') {
-          this.q.run(
-            this.k
-              .insertInto('collection_properties')
-              .values({ collection_id: target.collectionId, name: operation.name, xml: operation.xml })
-              .onConflict((oc) => oc.columns(['collection_id', 'name']).doUpdateSet({ xml: operation.xml })),
-          );
-        } else {
-          this.q.run(this.k.deleteFrom('collection_properties').where('collection_id', '=', target.collectionId).where('name', '=', operation.name));
-        }
-      } else if (operation.op === 'set') {
-        this.q.run(
-          this.k
-            .insertInto('object_properties')
-            .values({ object_id: target.objectId, name: operation.name, xml: operation.xml })
-            .onConflict((oc) => oc.columns(['object_id', 'name']).doUpdateSet({ xml: operation.xml })),
-        );
-      } else {
-        this.q.run(this.k.deleteFrom('object_properties').where('object_id', '=', target.objectId).where('name', '=', operation.name));
-      }
+      this.q.run(tq.writeProperty(this.k, target, operation.name, operation.op === 'set' ? operation.xml : undefined));
     }
   }
 
