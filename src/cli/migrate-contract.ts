@@ -12,7 +12,7 @@ import { POSTGRES_MIGRATIONS } from '../store/postgres/migrations/index.ts';
 import * as pgRehearsals from '../store/postgres/rehearsals.ts';
 import * as pgReleaseState from '../store/postgres/release-state.ts';
 import type { NodeRecord, ReleaseIdentity } from '../store/release-store.ts';
-import { readAppliedMigrations, recordMigration, type MigrationPhase, type SqliteMigration } from '../store/sqlite/migrator.ts';
+import { holdingWriteLock, readAppliedMigrations, recordMigration, type MigrationPhase, type SqliteMigration } from '../store/sqlite/migrator.ts';
 import { SQLITE_MIGRATIONS } from '../store/sqlite/migrations/index.ts';
 import { latestRehearsal, rehearsalProblem, rehearsedStepMs } from '../store/sqlite/rehearsals.ts';
 import { currentRelease, liveNodes } from '../store/sqlite/release-state.ts';
@@ -139,18 +139,18 @@ function contractSqlite(options: StoreOptions, io: CliIo, migrations: readonly S
     }
     if (blockers.length > 0) refuse(blockers);
     for (const migration of pending) {
-      const started = performance.now();
       // Requests that find the store locked meanwhile answer 503 with a Retry-After from the rehearsed time.
       announceStep(db.name, { version: migration.version, name: migration.name, pid: process.pid, startedAt: Date.now(), expectedMs: rehearsedStepMs(db, identity.migrationHash, migration.version) });
+      let held: { lockMs: number; waitMs: number };
       try {
-        db.transaction(() => {
+        held = holdingWriteLock(db, () => performance.now(), () => {
           db.exec(migration.sql);
           recordMigration(db, migration, Date.now());
-        }).immediate();
+        });
       } finally {
         clearStep(db.name);
       }
-      io.stdout(`${label(migration)}: applied, write lock held ${(performance.now() - started).toFixed(1)} ms\n`);
+      io.stdout(`${label(migration)}: applied, write lock held ${held.lockMs.toFixed(1)} ms (after waiting ${held.waitMs.toFixed(1)} ms for it)\n`);
     }
     return ExitCode.ok;
   } finally {
