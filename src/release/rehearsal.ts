@@ -148,7 +148,7 @@ export async function rehearse(options: RehearsalOptions): Promise<RehearsalRepo
           migrations: [migration],
           node: 'rehearsal',
           lockBudgetMs: budget,
-          targetBatchMs: options.targetBatchMs ?? 25,
+          ...(options.targetBatchMs === undefined ? {} : { targetBatchMs: options.targetBatchMs }),
           staleAfterMs: 0,
         }).run();
         db.pragma('synchronous = FULL');
