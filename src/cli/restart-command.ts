@@ -3,7 +3,7 @@
 // Sends SIGHUP; never stops anything itself. Must not import the store, HTTP or DAV layers.
 import { setTimeout as sleep } from 'node:timers/promises';
 import type { Command } from 'commander';
-import { serverUsing } from '../store/sqlite/data-dir.ts';
+import { processAlive, serverUsing } from '../store/sqlite/data-dir.ts';
 import { CliError, ExitCode } from './exit-codes.ts';
 import type { CliIo } from './io.ts';
 import { addStoreOptions, type Run } from './run.ts';
@@ -16,14 +16,6 @@ interface RestartOptions extends StoreOptions {
 
 const POLL_MS = 100;
 
-function isAlive(pid: number): boolean {
-  try {
-    process.kill(pid, 0);
-    return true;
-  } catch (error) {
-    return (error as NodeJS.ErrnoException).code === 'EPERM';
-  }
-}
 
 export async function restart(options: RestartOptions, io: CliIo): Promise<number> {
   const config = storeConfig(options, io);
@@ -32,7 +24,7 @@ export async function restart(options: RestartOptions, io: CliIo): Promise<numbe
   const before = readStatus(config.data);
   // SQLite: the pid file names the server. PostgreSQL claims no folder; its supervisor's status file
   // in --data names it (give each node on one machine its own --data).
-  const pid = serverUsing(config.data) ?? (before !== undefined && isAlive(before.pid) ? before.pid : undefined);
+  const pid = serverUsing(config.data) ?? (before !== undefined && processAlive(before.pid) ? before.pid : undefined);
   if (pid === undefined) throw new CliError(ExitCode.failure, `no Almanac server is running on ${config.data}`);
   if (before?.pid !== pid) {
     throw new CliError(ExitCode.failure, `the server on ${config.data} (pid ${pid}) runs without a supervisor (--single-process), so it cannot restart without downtime`);

@@ -8,6 +8,7 @@ import { isMainThread, parentPort, Worker, workerData } from 'node:worker_thread
 import Database from 'better-sqlite3';
 import type { BackfillEvent } from '../backfill-engine.ts';
 import { BackfillRunner, pendingBackfills } from './backfill-runner.ts';
+import { processAlive } from './data-dir.ts';
 import type { SqliteMigration } from './migrator.ts';
 import { SQLITE_MIGRATIONS } from './migrations/index.ts';
 import { liveNodes } from './release-state.ts';
@@ -26,13 +27,7 @@ type FromThread = { readonly kind: 'event'; readonly event: BackfillEvent } | { 
 /** True when the owner ran on this host and its process no longer exists (a kill -9, a crash). */
 export function ownerProcessGone(nodes: readonly { id: string; host: string; pid: number }[], owner: string): boolean {
   const record = nodes.find((n) => n.id === owner);
-  if (record === undefined || record.host !== hostname()) return false;
-  try {
-    process.kill(record.pid, 0);
-    return false;
-  } catch (error) {
-    return (error as NodeJS.ErrnoException).code === 'ESRCH';
-  }
+  return record !== undefined && record.host === hostname() && !processAlive(record.pid);
 }
 
 /** Whether these migrations can run in the thread: the thread knows only the shipped set's code. */

@@ -15,7 +15,8 @@ export class DataDirInUse extends StoreError {
   override readonly name = 'DataDirInUse';
 }
 
-function alive(pid: number): boolean {
+/** Whether a process with this id exists on this host (EPERM: it exists, owned by someone else). */
+export function processAlive(pid: number): boolean {
   try {
     process.kill(pid, 0);
     return true;
@@ -28,7 +29,7 @@ function pidFileOwner(dataDir: string): number | undefined {
   const file = join(dataDir, PID_FILE);
   if (!existsSync(file)) return undefined;
   const pid = Number(readFileSync(file, 'utf8').trim());
-  return Number.isInteger(pid) && pid > 0 && alive(pid) ? pid : undefined;
+  return Number.isInteger(pid) && pid > 0 && processAlive(pid) ? pid : undefined;
 }
 
 /** The pid of a live server using the folder, if any (a stale pid file is ignored). */

@@ -4,6 +4,7 @@
 // (DESIGN.md §6). A file and not a row, because a row would sit behind the very lock it describes.
 // Must not import DAV or HTTP.
 import { readFileSync, renameSync, rmSync, writeFileSync } from 'node:fs';
+import { processAlive } from './data-dir.ts';
 
 export interface StepAnnouncement {
   readonly version: number;
@@ -34,15 +35,6 @@ export function announceStep(databaseFile: string, step: StepAnnouncement): void
 
 export function clearStep(databaseFile: string): void {
   rmSync(announcementFile(databaseFile), { force: true });
-}
-
-function processAlive(pid: number): boolean {
-  try {
-    process.kill(pid, 0);
-    return true;
-  } catch (error) {
-    return (error as NodeJS.ErrnoException).code === 'EPERM';
-  }
 }
 
 /** The step running now, or undefined (no file, unreadable, or left behind by a process that died). */
