@@ -6,6 +6,7 @@
 import { fold } from '../ical/text-match.ts';
 import type { Collation } from '../ical/types.ts';
 import type { FoldedField } from '../vcard/filter.ts';
+import { storedFolded } from '../vcard/search-index.ts';
 import type { CardIndex } from '../vcard/validate.ts';
 
 interface Entry {
@@ -44,10 +45,7 @@ export class CardIndexCache {
     for (const row of rows) {
       if (row.searchIndex === null) continue;
       let entry = previous?.get(row.name);
-      if (entry === undefined || entry.text !== row.searchIndex) {
-        const index = JSON.parse(row.searchIndex) as CardIndex;
-        entry = { text: row.searchIndex, index, folded: folder(index) };
-      }
+      if (entry === undefined || entry.text !== row.searchIndex) entry = parseEntry(row.searchIndex);
       current.set(row.name, entry);
       out.push({ name: row.name, index: entry.index, folded: entry.folded });
     }
@@ -71,10 +69,24 @@ export class CardIndexCache {
   }
 }
 
+function parseEntry(text: string): Entry {
+  const index = JSON.parse(text) as CardIndex;
+  return { text, index, folded: folder(index) };
+}
+
+/** One card's parsed index, not kept (for lists already narrowed to a few candidates). */
+export function parseIndexedCard(name: string, text: string): IndexedCard {
+  const { index, folded } = parseEntry(text);
+  return { name, index, folded };
+}
+
 function folder(index: CardIndex): FoldedField {
+  // Values folded under i;unicode-casemap at write time by a process of the same Unicode version.
+  const stored = storedFolded(index);
   const known = new Map<string, readonly string[]>();
   return (field: keyof CardIndex, collation: Collation): readonly string[] => {
     const key = `${collation} ${field}`;
+    if (stored !== undefined && collation === 'i;unicode-casemap') return stored[field];
     let values = known.get(key);
     if (values === undefined) {
       values = index[field].map((value) => fold(value, collation));

@@ -17,7 +17,8 @@ import type { CollectionRecord, ObjectWithBody } from '../store/types.ts';
 import { renderAddressData, type AddressDataRequest } from '../vcard/address-data.ts';
 import { indexPrefilter, indexSatisfies, matchesCardFilter } from '../vcard/filter.ts';
 import { parseCard } from '../vcard/validate.ts';
-import { CardIndexCache } from './index-cache.ts';
+import { searchNarrowing } from '../vcard/search-index.ts';
+import { CardIndexCache, parseIndexedCard } from './index-cache.ts';
 import { parseAddressDataRequest, parseCardFilter, parseLimit } from './query-xml.ts';
 
 const ADDRESS_DATA = carddav('address-data');
@@ -66,8 +67,13 @@ async function addressbookQuery(context: RequestContext, resource: Resource, bod
   if (prefilter === null) {
     candidates = await context.store.queryObjects(book.id, {});
   } else {
-    const index = await context.store.listSearchIndex(book.id);
-    const names = INDEXES.cards(book.id, index).filter((card) => indexSatisfies(card.index, prefilter, card.folded)).map((card) => card.name);
+    // The store narrows by substrings of the stored index where the filter implies some; the exact
+    // index check below still judges every row it returns.
+    const narrowing = searchNarrowing(prefilter);
+    const cards = narrowing === null
+      ? INDEXES.cards(book.id, await context.store.listSearchIndex(book.id))
+      : (await context.store.listSearchIndex(book.id, narrowing)).flatMap((row) => (row.searchIndex === null ? [] : [parseIndexedCard(row.name, row.searchIndex)]));
+    const names = cards.filter((card) => indexSatisfies(card.index, prefilter, card.folded)).map((card) => card.name);
     candidates = await context.store.getObjectsWithBodies(book.id, names);
     decided = prefilter.exact;
   }

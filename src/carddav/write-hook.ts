@@ -4,6 +4,7 @@ import { DavError } from '../dav/errors.ts';
 import type { RequestContext, WriteInput } from '../dav/plugin.ts';
 import { carddav } from '../dav/xml/names.ts';
 import type { CollectionRecord, ObjectMetadata } from '../store/types.ts';
+import { serializeSearchIndex } from '../vcard/search-index.ts';
 import { decodeCardBytes, InvalidAddressObject, validateCard } from '../vcard/validate.ts';
 
 function isVcardMediaType(contentType: string | undefined): boolean {
@@ -22,7 +23,7 @@ export function validateCardWrite(context: RequestContext, _book: CollectionReco
   }
   try {
     const { info } = validateCard(decodeCardBytes(input.body));
-    return { uid: info.uid, component: 'VCARD', searchIndex: JSON.stringify(info.index) };
+    return { uid: info.uid, component: 'VCARD', searchIndex: serializeSearchIndex(info.index) };
   } catch (error) {
     if (error instanceof InvalidAddressObject) throw new DavError(403, error.message, carddav(error.precondition));
     throw error;

@@ -160,6 +160,33 @@ export function runStoreConformance(backend: string, create: () => Promise<Store
         assert.deepEqual(bodies.map((o) => [o.name, Buffer.from(o.body).toString()]).sort(), [['future.ics', 'future.ics'], ['past.ics', 'past.ics']]);
       }));
 
+    void it('narrows a search-index listing by exact substrings, keeping rows without the marker', () =>
+      withStore(async (store) => {
+        const ownerId = await userWithHomes(store);
+        const files = (await store.getCollection('/files/alice/'))!;
+        const book = await store.createCollection({ ownerId, parentId: files.id, name: 'book', kind: 'addressbook' });
+        const put = (name: string, searchIndex: string | null) =>
+          store.putObject({ collectionId: book.id, name, body: bytes(name), contentType: 'text/vcard', metadata: { uid: name, component: 'VCARD', searchIndex } });
+        await put('berg.vcf', '{"fn":["Anna Berg"],"m:":{"fn":["ANNA BERG"]}}');
+        await put('both.vcf', '{"fn":["Bergé Fox"],"m:":{"fn":["BERGÉ FOX"]}}');
+        await put('fox.vcf', '{"fn":["Fox"],"m:":{"fn":["FOX"]}}');
+        await put('old.vcf', '{"fn":["Old"]}');
+        await put('none.vcf', null);
+        const names = async (clauses: string[][]) => (await store.listSearchIndex(book.id, { marker: '"m:":', clauses })).map((row) => row.name);
+        assert.deepEqual((await store.listSearchIndex(book.id)).map((row) => row.name), ['berg.vcf', 'both.vcf', 'fox.vcf', 'none.vcf', 'old.vcf']);
+        // Case-sensitive and literal: no folding, and % or _ are not wildcards.
+        assert.deepEqual(await names([['BERG']]), ['berg.vcf', 'both.vcf', 'old.vcf']);
+        assert.deepEqual(await names([['berg']]), ['old.vcf']);
+        assert.deepEqual(await names([['B%G', 'F_X']]), ['old.vcf']);
+        assert.deepEqual(await names([['BERG', 'FOX']]), ['berg.vcf', 'both.vcf', 'fox.vcf', 'old.vcf']);
+        assert.deepEqual(await names([['BERG'], ['FOX']]), ['both.vcf', 'old.vcf']);
+        assert.deepEqual(await names([['"ANNA BERG"']]), ['berg.vcf', 'old.vcf']);
+        assert.deepEqual(await names([]), ['berg.vcf', 'both.vcf', 'fox.vcf', 'old.vcf']);
+        assert.deepEqual(await names([[]]), ['old.vcf']);
+        const row = (await store.listSearchIndex(book.id, { marker: '"m:":', clauses: [['FOX']] }))[0];
+        assert.equal(row?.searchIndex, '{"fn":["Bergé Fox"],"m:":{"fn":["BERGÉ FOX"]}}');
+      }));
+
     void it('narrows a free-busy candidate query (mayBeBusy) without ever dropping an object that may be busy', () =>
       withStore(async (store) => {
         await userWithHomes(store);

@@ -11,6 +11,7 @@ import type {
   ObjectWithBody,
   PropertyOperation,
   PropertyTarget,
+  SearchNarrowing,
   StoredProperty,
   SyncPage,
   UserRecord,
@@ -114,8 +115,11 @@ export interface Store {
    * type and/or whose indexed [firstStart, lastEnd] bounds touch the range, ends included (null = unbounded).
    */
   queryObjects(collectionId: number, filter: ObjectQuery): Promise<ObjectWithBody[]>;
-  /** Every object's name with the search index stored at write time (no bodies), in one snapshot. */
-  listSearchIndex(collectionId: number): Promise<{ readonly name: string; readonly searchIndex: string | null }[]>;
+  /**
+   * Every object's name with the search index stored at write time (no bodies), in one snapshot, by
+   * name; with a narrowing, only the rows it keeps (rows without an index are then left out).
+   */
+  listSearchIndex(collectionId: number, narrowing?: SearchNarrowing): Promise<{ readonly name: string; readonly searchIndex: string | null }[]>;
   changesSince(collectionId: number, afterSeq: number, limit: number): Promise<{ readonly changes: Change[]; readonly oldestSeq: number; readonly currentSeq: number }>;
   /**
    * The members changed after `afterSeq` (every member when 0), each once, oldest change first, at most

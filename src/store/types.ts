@@ -72,6 +72,18 @@ export interface ObjectMetadata {
   readonly mayBeBusy?: boolean | null;
 }
 
+/**
+ * Narrows a search-index listing (Store.listSearchIndex) by plain substrings of the stored index text,
+ * compared exactly (no case folding, no wildcards): a row is listed when its text contains, for every
+ * clause, at least one of that clause's strings — or when it does not contain `marker` at all (rows
+ * written without the part of the index the strings refer to must stay candidates). Rows without a
+ * search index are left out. Only a narrowing: the caller judges every row it gets.
+ */
+export interface SearchNarrowing {
+  readonly marker: string;
+  readonly clauses: readonly (readonly string[])[];
+}
+
 /** A dead property: its Clark name and its value serialised as an XML element. */
 export interface StoredProperty {
   readonly name: string;

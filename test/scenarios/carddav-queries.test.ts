@@ -323,3 +323,32 @@ void describe('addressbook-query after cards change (the parsed index is reused 
     assert.deepEqual(await q(propFilter('FN', textMatch('zoë', 'collation="i;octet"'))), []);
   });
 });
+
+void describe('addressbook-query over cards indexed by an earlier release (no folded values stored)', () => {
+  let h: Harness;
+  before(async () => {
+    h = await Harness.start(['alice']);
+    for (const [name, body] of Object.entries(CARDS)) {
+      assert.equal((await h.send('PUT', `${BOOK}${name}`, { headers: TEXT_VCARD, body })).status, 201, name);
+    }
+    // What a release before the folded values wrote for zoe.vcf: the index values alone.
+    const book = (await h.store.getCollection(BOOK))!;
+    const zoe = (await h.store.getObjectWithBody(book.id, 'zoe.vcf'))!;
+    const index = { fn: ['Zoë Ångström'], n: ['Ångström;Zoë;;;'], email: ['zoe@work.example', 'zoe@home.example'], tel: ['+49 170 1234567'], nickname: ['Zo'], org: ['Acme GmbH;R&D'], uid: ['zoe'] };
+    await h.store.putObject({ collectionId: book.id, name: 'zoe.vcf', body: zoe.body, contentType: 'text/vcard', metadata: { uid: 'zoe', component: 'VCARD', searchIndex: JSON.stringify(index) } });
+  });
+  after(async () => h.close());
+
+  const q = async (filter: string): Promise<string[]> => {
+    const result = await report(h, BOOK, queryBody(filter));
+    assert.equal(result.status, 207, result.text);
+    return result.hrefs.map((href) => href.slice(BOOK.length)).sort();
+  };
+
+  void it('still finds them, next to cards the current release indexed', async () => {
+    assert.deepEqual(await q(propFilter('FN', textMatch('ångström'))), ['zoe.vcf']);
+    assert.deepEqual(await q(propFilter('EMAIL', textMatch('EXAMPLE', 'match-type="contains"'))), ['john.vcf', 'lukasz.vcf', 'yamada.vcf', 'zoe.vcf']);
+    assert.deepEqual(await q(propFilter('FN', textMatch('zoe ', 'match-type="starts-with"'))), []);
+    assert.deepEqual(await q(propFilter('FN', textMatch('zoë ', 'match-type="starts-with"'))), ['zoe.vcf']);
+  });
+});

@@ -24,6 +24,7 @@ import type {
   ObjectWithBody,
   PropertyOperation,
   PropertyTarget,
+  SearchNarrowing,
   StoredProperty,
   SyncPage,
   UserRecord,
@@ -314,8 +315,8 @@ export class PostgresStore implements Store, ReleaseStore {
     return reads.queryObjects(this.c, collectionId, filter);
   }
 
-  listSearchIndex(collectionId: number): Promise<{ name: string; searchIndex: string | null }[]> {
-    return reads.listSearchIndex(this.c, collectionId);
+  listSearchIndex(collectionId: number, narrowing?: SearchNarrowing): Promise<{ name: string; searchIndex: string | null }[]> {
+    return reads.listSearchIndex(this.c, collectionId, narrowing);
   }
 
   getProperties(target: PropertyTarget): Promise<StoredProperty[]> {

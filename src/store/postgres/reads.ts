@@ -6,7 +6,8 @@
 // current for the collection (replica.ts). Must not import DAV or HTTP.
 import { COLLECTION_COLUMNS, OBJECT_COLUMNS, toCollection, toObject } from '../sqlite/rows.ts';
 import type { ObjectQuery } from '../store.ts';
-import type { Change, CollectionMembers, CollectionRecord, ObjectRecord, ObjectWithBody, PropertyTarget, StoredProperty, SyncPage } from '../types.ts';
+import { narrowingCondition } from '../search-narrowing.ts';
+import type { Change, CollectionMembers, CollectionRecord, ObjectRecord, ObjectWithBody, PropertyTarget, SearchNarrowing, StoredProperty, SyncPage } from '../types.ts';
 import { guardCount } from '../write-rules.ts';
 import * as changeLog from './change-log.ts';
 import type { PgStoreContext } from './store-context.ts';
@@ -92,13 +93,12 @@ export function queryObjects(c: PgStoreContext, collectionId: number, filter: Ob
   });
 }
 
-export function listSearchIndex(c: PgStoreContext, collectionId: number): Promise<{ name: string; searchIndex: string | null }[]> {
-  return c.collectionRead(collectionId, async (q) =>
-    (await q.all(c.k.selectFrom('objects').select(['name', 'search_index']).where('collection_id', '=', collectionId).orderBy('name'))).map((row) => ({
-      name: row.name,
-      searchIndex: row.search_index,
-    })),
-  );
+export function listSearchIndex(c: PgStoreContext, collectionId: number, narrowing?: SearchNarrowing): Promise<{ name: string; searchIndex: string | null }[]> {
+  return c.collectionRead(collectionId, async (q) => {
+    let query = c.k.selectFrom('objects').select(['name', 'search_index']).where('collection_id', '=', collectionId);
+    if (narrowing !== undefined) query = query.where(narrowingCondition(narrowing, 'strpos'));
+    return (await q.all(query.orderBy('name'))).map((row) => ({ name: row.name, searchIndex: row.search_index }));
+  });
 }
 
 export function getProperties(c: PgStoreContext, target: PropertyTarget): Promise<StoredProperty[]> {

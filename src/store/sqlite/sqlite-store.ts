@@ -31,10 +31,12 @@ import type {
   ObjectWithBody,
   PropertyOperation,
   PropertyTarget,
+  SearchNarrowing,
   StoredProperty,
   SyncPage,
   UserRecord,
 } from '../types.ts';
+import { narrowingCondition } from '../search-narrowing.ts';
 import { runBackfillToEnd } from './backfill.ts';
 import { applyMigrations, knownMigration, planMigrations, readAppliedMigrations, type SqliteMigration } from './migrator.ts';
 import { MINIMUM_SCHEMA_VERSION, SQLITE_MIGRATIONS } from './migrations/index.ts';
@@ -488,12 +490,12 @@ export class SqliteStore implements Store, ReleaseStore {
     });
   }
 
-  listSearchIndex(collectionId: number): Promise<{ name: string; searchIndex: string | null }[]> {
-    return this.read(() =>
-      this.q
-        .all(this.k.selectFrom('objects').select(['name', 'search_index']).where('collection_id', '=', collectionId).orderBy('name'))
-        .map((row) => ({ name: row.name, searchIndex: row.search_index })),
-    );
+  listSearchIndex(collectionId: number, narrowing?: SearchNarrowing): Promise<{ name: string; searchIndex: string | null }[]> {
+    return this.read(() => {
+      let query = this.k.selectFrom('objects').select(['name', 'search_index']).where('collection_id', '=', collectionId);
+      if (narrowing !== undefined) query = query.where(narrowingCondition(narrowing, 'instr'));
+      return this.q.all(query.orderBy('name')).map((row) => ({ name: row.name, searchIndex: row.search_index }));
+    });
   }
 
   getProperties(target: PropertyTarget): Promise<StoredProperty[]> {
