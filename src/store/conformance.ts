@@ -160,6 +160,20 @@ export function runStoreConformance(backend: string, create: () => Promise<Store
         assert.deepEqual(bodies.map((o) => [o.name, Buffer.from(o.body).toString()]).sort(), [['future.ics', 'future.ics'], ['past.ics', 'past.ics']]);
       }));
 
+    void it('lists members with the change position of the same snapshot', () =>
+      withStore(async (store) => {
+        await userWithHomes(store);
+        const calendar = (await store.getCollection('/calendars/alice/default/'))!;
+        const before = await store.listMembers(calendar.id);
+        assert.equal(before.syncSeq, calendar.syncSeq);
+        await store.putObject({ collectionId: calendar.id, name: 'a.ics', body: bytes('a'), contentType: 'text/calendar', metadata: { uid: 'a', component: 'VEVENT' } });
+        const after = await store.listMembers(calendar.id);
+        assert.equal(after.syncSeq, (await store.getCollection('/calendars/alice/default/'))!.syncSeq);
+        assert.ok(after.syncSeq > before.syncSeq);
+        assert.deepEqual(after.objects.map((o) => o.name), ['a.ics']);
+        assert.equal((await store.listMembers(calendar.id + 1000)).syncSeq, 0);
+      }));
+
     void it('narrows a search-index listing by exact substrings, keeping rows without the marker', () =>
       withStore(async (store) => {
         const ownerId = await userWithHomes(store);

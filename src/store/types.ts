@@ -101,6 +101,8 @@ export type PropertyOperation =
 export interface CollectionMembers {
   readonly collections: readonly CollectionRecord[];
   readonly objects: readonly ObjectRecord[];
+  /** The collection's change position in the same snapshot (0 when the collection does not exist). */
+  readonly syncSeq: number;
 }
 
 export interface Change {

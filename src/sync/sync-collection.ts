@@ -10,6 +10,7 @@ import { evaluateProperties, type PropRequest } from '../dav/properties/evaluate
 import { XML_CONTENT_TYPE, type DavResponse } from '../dav/request.ts';
 import type { Resource } from '../dav/resource.ts';
 import { dav } from '../dav/xml/names.ts';
+import { listingKey, LISTINGS } from '../dav/listing-cache.ts';
 import { LARGE_ANSWERS, SLICE, yieldToEventLoop } from '../dav/pacing.ts';
 import { MultistatusBuilder } from '../dav/xml/multistatus.ts';
 import { el, findChild, textContent, type XmlElement } from '../dav/xml/tree.ts';
@@ -78,10 +79,22 @@ async function syncCollection(context: RequestContext, resource: Resource, body:
   const after = await startingPoint(context, collection, request.token);
   // A full listing of a large collection is paced like PROPFIND Depth 1 (see pacing.ts).
   const large = after === 0 && collection.objectCount + collection.childCount > SLICE;
-  return large ? LARGE_ANSWERS.run(() => answer(context, collection, request, after)) : answer(context, collection, request, after);
+  if (!large) return answer(context, collection, request, after, null);
+  // An unchanged collection synced from scratch again, with record properties only: the previous
+  // answer's members (see listing-cache.ts).
+  const epoch = await context.store.epoch();
+  const key = request.limit === null ? listingKey('sync', epoch, collection, request.props, wantsMinimal(context)) : null;
+  const out = new MultistatusBuilder();
+  const cached = key === null ? undefined : LISTINGS.get(key, collection.syncSeq, out.davPrefix);
+  if (cached !== undefined) {
+    out.addEncoded(cached);
+    const token = formatSyncToken({ epoch, collectionId: collection.id, seq: collection.syncSeq });
+    return { status: 207, headers: { 'Content-Type': XML_CONTENT_TYPE }, body: out.finishBytes({ syncToken: token }) };
+  }
+  return LARGE_ANSWERS.run(() => answer(context, collection, request, after, key));
 }
 
-async function answer(context: RequestContext, collection: CollectionRecord, request: SyncRequest, after: number): Promise<DavResponse> {
+async function answer(context: RequestContext, collection: CollectionRecord, request: SyncRequest, after: number, key: string | null): Promise<DavResponse> {
   const pageSize = request.limit === null ? null : Math.min(request.limit, MAX_PAGE);
   const page = await context.store.syncChanges(collection.id, after, pageSize);
   if (after !== 0 && after < page.horizon) throw invalidToken('The sync-token is older than the kept change history; a full sync is needed.');
@@ -116,6 +129,10 @@ async function answer(context: RequestContext, collection: CollectionRecord, req
   }
   const last = page.changes[page.changes.length - 1];
   const position = page.truncated && last !== undefined ? last.seq : page.currentSeq;
+  if (key !== null && !page.truncated && page.collections.size === 0) {
+    out.flush();
+    LISTINGS.set(key, page.currentSeq, out.davPrefix, out.encodedSince(0));
+  }
   if (page.truncated) {
     // RFC 6578 §3.6: a truncated answer says so with 507 on the request-URI; the token continues it.
     out.add({ href: encodePath(collection.path), status: 507, error: el(dav('number-of-matches-within-limits')) });

@@ -10,6 +10,7 @@ import type { Resource } from '../resource.ts';
 import { evaluateProperties, type PropRequest } from '../properties/evaluate.ts';
 import { dav } from '../xml/names.ts';
 import { MultistatusBuilder, type MultistatusResponse } from '../xml/multistatus.ts';
+import { listingKey, LISTINGS } from '../listing-cache.ts';
 import { LARGE_ANSWERS, SLICE, yieldToEventLoop } from '../pacing.ts';
 import { parseXml } from '../xml/parse.ts';
 import { childElements, findChild, type XmlElement } from '../xml/tree.ts';
@@ -64,9 +65,21 @@ export async function propfind(context: RequestContext, resource: Resource | nul
   // serving other requests in between. Invariant 1 holds: the whole answer is built before the
   // status line is sent.
   const collection = resource.collection;
+  const done = (): DavResponse => ({ status: 207, headers: { 'Content-Type': XML_CONTENT_TYPE, ...headers }, body: answer.finishBytes() });
+  // An unchanged collection listed again with record properties only: the members' markup of the
+  // previous answer (see listing-cache.ts); the collection's own response above is always fresh.
+  const key = listingKey('propfind', await context.store.epoch(), collection, request, minimal);
+  const cached = key === null ? undefined : LISTINGS.get(key, collection.syncSeq, answer.davPrefix);
+  if (cached !== undefined) {
+    answer.addEncoded(cached);
+    return done();
+  }
   return LARGE_ANSWERS.run(async () => {
+    answer.flush();
+    const first = answer.encodedParts;
+    const members = await context.store.listMembers(collection.id);
     let written = 0;
-    for (const member of memberResources(collection, await context.store.listMembers(collection.id))) {
+    for (const member of memberResources(collection, members)) {
       if (++written % SLICE === 0) {
         // What is written so far leaves the JS heap as UTF-8 bytes before the loop yields.
         answer.flush();
@@ -74,7 +87,11 @@ export async function propfind(context: RequestContext, resource: Resource | nul
       }
       answer.add(await responseFor(context, member, request, minimal));
     }
-    return { status: 207, headers: { 'Content-Type': XML_CONTENT_TYPE, ...headers }, body: answer.finishBytes() };
+    if (key !== null && members.collections.length === 0) {
+      answer.flush();
+      LISTINGS.set(key, members.syncSeq, answer.davPrefix, answer.encodedSince(first));
+    }
+    return done();
   });
 }
 

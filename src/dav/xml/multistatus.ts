@@ -93,6 +93,28 @@ export class MultistatusBuilder {
     if (text !== '') this.#encoded.push(Buffer.from(text, 'utf8'));
   }
 
+  /** The prefix DAV: names are written with; markup made by another builder fits only if it is the same. */
+  get davPrefix(): string {
+    return this.#d;
+  }
+
+  /** How many encoded parts there are (after flush()), to take the ones added later with encodedSince. */
+  get encodedParts(): number {
+    return this.#encoded.length;
+  }
+
+  /** The encoded parts from `index` on: response markup another answer may reuse with addEncoded. */
+  encodedSince(index: number): Buffer[] {
+    return this.#encoded.slice(index);
+  }
+
+  /** Appends responses already encoded (by a builder with the same davPrefix, using no other namespace). */
+  addEncoded(parts: readonly Buffer[]): void {
+    if (this.#finished) throw new Error('multistatus already finished');
+    this.flush();
+    this.#encoded.push(...parts);
+  }
+
   /** The whole document as UTF-8 bytes, for answers built with `flush()`. */
   finishBytes(options?: MultistatusOptions): Buffer {
     this.flush();

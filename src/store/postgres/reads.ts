@@ -42,12 +42,12 @@ export function getObjectWithBody(c: PgStoreContext, collectionId: number, name:
 
 export function listMembers(c: PgStoreContext, collectionId: number): Promise<CollectionMembers> {
   return c.snapshot(async (q) => {
-    const parent = await q.first(c.k.selectFrom('collections').select(['object_count', 'child_count', 'path']).where('id', '=', collectionId));
-    if (parent === undefined) return { collections: [], objects: [] };
+    const parent = await q.first(c.k.selectFrom('collections').select(['object_count', 'child_count', 'path', 'sync_seq']).where('id', '=', collectionId));
+    if (parent === undefined) return { collections: [], objects: [], syncSeq: 0 };
     const collections = (await q.all(c.k.selectFrom('collections').select(COLLECTION_COLUMNS).where('parent_id', '=', collectionId).orderBy('path'))).map(toCollection);
     const objects = (await q.all(c.k.selectFrom('objects').select(OBJECT_COLUMNS).where('collection_id', '=', collectionId).orderBy('name'))).map(toObject);
     guardCount(parent.path, parent.object_count, objects.length, parent.child_count, collections.length);
-    return { collections, objects };
+    return { collections, objects, syncSeq: Number(parent.sync_seq) };
   });
 }
 

@@ -450,11 +450,11 @@ export class SqliteStore implements Store, ReleaseStore {
   listMembers(collectionId: number): Promise<CollectionMembers> {
     return this.read(() => {
       const parent = this.reads.counters.first(collectionId);
-      if (parent === undefined) return { collections: [], objects: [] };
+      if (parent === undefined) return { collections: [], objects: [], syncSeq: 0 };
       const collections = this.reads.childCollections.all(collectionId).map(toCollection);
       const objects = this.reads.members.all(collectionId);
       guardCount(parent.path, parent.object_count, objects.length, parent.child_count, collections.length);
-      return { collections, objects };
+      return { collections, objects, syncSeq: parent.sync_seq };
     });
   }
 
@@ -660,7 +660,7 @@ interface HotReads {
   readonly appPasswordHashes: PreparedRead<{ id: number; hash: string }>;
   readonly collectionByPath: PreparedRead<CollectionRow>;
   readonly collectionById: PreparedRead<CollectionRow>;
-  readonly counters: PreparedRead<{ object_count: number; child_count: number; path: string }>;
+  readonly counters: PreparedRead<{ object_count: number; child_count: number; path: string; sync_seq: number }>;
   readonly childCollections: PreparedRead<CollectionRow>;
   readonly object: PreparedRead<ObjectRecord>;
   readonly objectWithBody: PreparedRead<ObjectWithBody>;
@@ -673,7 +673,7 @@ function hotReads(q: SqliteRunner, k: Kysely<SqliteDatabase>): HotReads {
     appPasswordHashes: q.once(() => k.selectFrom('app_passwords').select(['id', 'hash']).where('user_id', '=', 0).orderBy('id')),
     collectionByPath: q.once(() => k.selectFrom('collections').select(COLLECTION_COLUMNS).where('path', '=', '')),
     collectionById: q.once(() => k.selectFrom('collections').select(COLLECTION_COLUMNS).where('id', '=', 0)),
-    counters: q.once(() => k.selectFrom('collections').select(['object_count', 'child_count', 'path']).where('id', '=', 0)),
+    counters: q.once(() => k.selectFrom('collections').select(['object_count', 'child_count', 'path', 'sync_seq']).where('id', '=', 0)),
     childCollections: q.once(() => k.selectFrom('collections').select(COLLECTION_COLUMNS).where('parent_id', '=', 0).orderBy('path')),
     object: q.once(() => k.selectFrom('objects').select(OBJECT_RECORD_COLUMNS).where('collection_id', '=', 0).where('name', '=', '')),
     objectWithBody: q.once(() => k.selectFrom('objects').select([...OBJECT_RECORD_COLUMNS, 'body']).where('collection_id', '=', 0).where('name', '=', '')),
