@@ -25,6 +25,8 @@ function asciiCasemap(value: string): string {
  * case mapping can produce precomposed characters. Upper case rather than lower case avoids the
  * context-dependent final-sigma rule of toLowerCase(), so folding is per character as the RFC wants.
  * Known difference: the RFC keeps "ß" (title case "Ss") apart from "ss"; we fold both to "SS".
+ * Contacts store values folded by this (src/vcard/search-index.ts): a change here must bump the
+ * version in FOLDED_KEY there, or old rows would be matched with the old folding.
  */
 function unicodeCasemap(value: string): string {
   return value.normalize('NFKD').toUpperCase().normalize('NFKD');

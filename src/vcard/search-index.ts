@@ -8,11 +8,12 @@ import type { IndexCondition, IndexPrefilter } from './filter.ts';
 import type { CardIndex } from './validate.ts';
 
 /**
- * The key under which the folded values are stored. It names the Unicode version of the process that
- * folded them: a process whose case mapping or decomposition tables differ uses another key, finds
- * no folded values of its own in older rows and treats them as unknown (always candidates).
+ * The key under which the folded values are stored. It names the folding (bump `v1` whenever `fold`
+ * in src/ical/text-match.ts changes what it returns) and the Unicode version of the process that
+ * folded them: a process that would fold differently uses another key, finds no folded values of its
+ * own in older rows and treats them as unknown (always candidates, folded again when read).
  */
-export const FOLDED_KEY = `folded:unicode-casemap:${process.versions.unicode ?? 'unknown'}`;
+export const FOLDED_KEY = `folded:unicode-casemap:v1:${process.versions.unicode ?? 'unknown'}`;
 
 /** How the key appears in the stored JSON text; a value cannot contain it (its quotes are escaped). */
 const MARKER = `${JSON.stringify(FOLDED_KEY)}:`;
