@@ -39,6 +39,24 @@ const RESPAWN_MAX_MS = 30_000;
 // Beyond the configured grace, how long a stopping worker may take before it is killed.
 const KILL_MARGIN_MS = 5_000;
 
+/**
+ * The worker's V8 flags: the supervisor's own, with the old-space limit of `workerHeapMb` (docs/
+ * operations.md, "Memory"). V8 otherwise keeps the heap it grew to while building one large answer.
+ */
+export function workerExecArgv(config: Pick<Config, 'workerHeapMb'>, own: readonly string[]): string[] {
+  const kept = own.filter((flag) => !flag.startsWith('--max-old-space-size'));
+  return config.workerHeapMb > 0 ? [...kept, `--max-old-space-size=${config.workerHeapMb}`] : kept;
+}
+
+/**
+ * glibc malloc settings for the workers, read only at process start: two arenas instead of one per
+ * thread, and large blocks returned to the system when freed. An operator's own values win.
+ */
+export function workerMallocEnv(env: NodeJS.ProcessEnv): Record<string, string> {
+  const defaults: Record<string, string> = { MALLOC_ARENA_MAX: '2', MALLOC_MMAP_THRESHOLD_: '131072', MALLOC_TRIM_THRESHOLD_: '131072' };
+  return Object.fromEntries(Object.entries(defaults).filter(([name]) => env[name] === undefined));
+}
+
 interface Started {
   readonly worker: Worker;
   /** Resolves with the URL once the worker serves; rejects with why it never will. */
@@ -64,7 +82,7 @@ export class Supervisor {
     this.logger = logger;
     cluster.schedulingPolicy = cluster.SCHED_NONE;
     // stdout stays the supervisor's (the announcement line); workers log to the shared stderr.
-    cluster.setupPrimary({ args: [...workerArgs], stdio: ['ignore', 'ignore', 'inherit', 'ipc'] });
+    cluster.setupPrimary({ args: [...workerArgs], execArgv: workerExecArgv(config, process.execArgv), stdio: ['ignore', 'ignore', 'inherit', 'ipc'] });
   }
 
   /** Runs until SIGTERM/SIGINT has stopped every worker; resolves to the exit code. */
@@ -109,7 +127,7 @@ export class Supervisor {
   }
 
   private startWorker(): Started {
-    const worker = cluster.fork();
+    const worker = cluster.fork(workerMallocEnv(process.env));
     const ready = new Promise<string>((resolve, reject) => {
       let failure: string | undefined;
       const onMessage = (message: unknown): void => {

@@ -36,6 +36,13 @@ export const configSchema = z
     tombstoneRetentionDays: z.coerce.number().min(1),
     /** How often the change log is pruned. */
     pruneIntervalMs: z.coerce.number().int().min(1000),
+    /**
+     * The V8 old-space limit of each `serve` worker, in MiB (0: Node's own, a quarter of the machine's
+     * memory up to 4 GiB). V8 keeps what it grew to while building a large answer; the limit makes it
+     * collect sooner. A listing is built whole before it is sent, so the limit also caps the largest
+     * collection one request can list: about 700 members per MiB.
+     */
+    workerHeapMb: z.coerce.number().int().min(0),
     /** Where alarms (an unexpected release) are also POSTed as JSON; empty = log, metric and /readyz only. */
     alarmWebhook: z.union([z.literal(''), z.url({ protocol: /^https?$/u })]),
   })
@@ -50,6 +57,7 @@ export const DEFAULTS: Config = {
   database: '',
   databaseReplica: '',
   logLevel: 'info',
+  workerHeapMb: 512,
   maxBodyBytes: 20 * MiB,
   maxResourceSize: 10 * MiB,
   headersTimeoutMs: 20_000,
