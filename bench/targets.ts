@@ -5,6 +5,8 @@ import { randomBytes } from 'node:crypto';
 import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { workerExecArgv, workerMallocEnv } from '../src/cli/supervisor.ts';
+import { DEFAULTS } from '../src/config/config.ts';
 import type { BenchServer } from './almanac-server.ts';
 import { BenchFailure, type SuiteTarget } from './suite.ts';
 
@@ -59,10 +61,11 @@ interface ForkedAlmanac extends BenchServer {
 
 async function forkAlmanac(dataDir: string, user: string, password: string, extraUsers: readonly { name: string; password: string }[], createUsers = true): Promise<ForkedAlmanac> {
   const child = fork(new URL('./server-process.ts', import.meta.url), [], {
-    env: { ...process.env, BENCH_DATA_DIR: dataDir, BENCH_USER: user, BENCH_PASSWORD: password, BENCH_EXTRA_USERS: JSON.stringify(extraUsers), BENCH_CREATE_USERS: createUsers ? '1' : '0' },
+    // The memory settings `almanac serve` gives its workers, unless BENCH_SERVER_NODE_OPTIONS says otherwise.
+    env: { ...process.env, ...workerMallocEnv(process.env), BENCH_DATA_DIR: dataDir, BENCH_USER: user, BENCH_PASSWORD: password, BENCH_EXTRA_USERS: JSON.stringify(extraUsers), BENCH_CREATE_USERS: createUsers ? '1' : '0' },
     // The child's stdout goes to our stderr: stdout carries only result lines.
     stdio: ['ignore', 2, 2, 'ipc'],
-    execArgv: [...(process.env.BENCH_SERVER_NODE_OPTIONS ?? '').split(' ').filter((a) => a !== '')],
+    execArgv: process.env.BENCH_SERVER_NODE_OPTIONS === undefined ? workerExecArgv(DEFAULTS, []) : process.env.BENCH_SERVER_NODE_OPTIONS.split(' ').filter((a) => a !== ''),
   });
   const exited = new Promise<void>((resolve) => child.once('exit', () => resolve()));
   const url = await new Promise<string>((resolve, reject) => {
