@@ -255,7 +255,7 @@ export async function runMigrationProof(options: ProofOptions): Promise<ProofRep
         await sleep(1000); // answers the dead worker owed have failed by now
         killWindowViolations = subtract(oracle.snapshot().violations, before);
         oracle.setPhase('during');
-        log(`worker ${String(server.servingPid())} replaced it; the backfill resumes once the dead claim is stale (30 s)`);
+        log(`worker ${String(server.servingPid())} replaced it; its runner takes over the dead worker's claim (gone from this host) and resumes from the checkpoint`);
       }
       if (Date.now() - lastLog > 5000 && progress !== undefined) {
         lastLog = Date.now();
