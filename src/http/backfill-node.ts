@@ -1,8 +1,9 @@
 // Runs the pending backfills in the background of a serving node (DESIGN.md §6) and makes their
 // progress visible: Prometheus gauges read from the checkpoint table at each scrape, and JSON log
-// lines every few batches and at each change of state. The runner has its own connection, slows down
-// on the node's recent request latency, and stops at `almanac migrate pause`. On PostgreSQL every node
-// starts one; the claim in the database lets one of them run it and the others wait.
+// lines every few batches and at each change of state. The runner has its own connection (on SQLite
+// in a worker thread), slows down on the node's recent request latency, and stops at `almanac migrate
+// pause`. On PostgreSQL every node starts one; the claim in the database lets one of them run it and
+// the others wait.
 import { setTimeout as sleep } from 'node:timers/promises';
 import Database from 'better-sqlite3';
 import type { Logger } from 'pino';
@@ -11,7 +12,7 @@ import type { BackfillEvent, BackfillProgress, BackfillState } from '../store/ba
 import * as pgBackfill from '../store/postgres/backfill.ts';
 import { PostgresStore } from '../store/postgres/postgres-store.ts';
 import { listBackfills } from '../store/sqlite/backfill.ts';
-import { BackfillRunner, pendingBackfills } from '../store/sqlite/backfill-runner.ts';
+import { pendingBackfills } from '../store/sqlite/backfill-runner.ts';
 import { BackfillThread, ownerProcessGone, threadCanRun } from '../store/sqlite/backfill-thread.ts';
 import { SqliteStore } from '../store/sqlite/sqlite-store.ts';
 import type { Store } from '../store/store.ts';
@@ -120,34 +121,12 @@ function startOnSqlite(store: SqliteStore, metrics: HttpMetrics, logger: Logger,
     return undefined;
   }
   registerGauges(metrics, () => Promise.resolve(db.open ? listBackfills(db) : []));
-  if (threadCanRun(store.migrations)) return startThread(store, db, metrics, logger, node);
-  const runner = new BackfillRunner({
-    db,
-    migrations: store.migrations,
-    node,
-    ownerGone: ownerGoneFromThisHost(store),
-    pressure: () => metrics.recent.pressure(),
-    onEvent: (event) => logEvent(logger, event),
-  });
-  let stopped = false;
-  const finished = baseline(metrics, logger, () => stopped)
-    .then(() => (stopped ? undefined : runner.run()))
-    .then(
-      () => undefined,
-      () => undefined, // logged by the failed event; serving goes on, on the schema as it is
-    );
-  return {
-    finished,
-    stop: async () => {
-      stopped = true;
-      await runner.stop();
-      await finished;
-      db.close();
-    },
-  };
+  // The thread imports the shipped migrations' code itself (derive functions do not cross threads).
+  if (!threadCanRun(store.migrations)) throw new Error('a serving node runs backfills of the shipped migration set only');
+  return startThread(store, db, metrics, logger, node);
 }
 
-/** The usual case: the runner in a worker thread, so its batches never stall this thread's requests. */
+/** The runner in a worker thread, so its batches never stall this thread's requests. */
 function startThread(store: SqliteStore, db: Database.Database, metrics: HttpMetrics, logger: Logger, node: string): BackgroundBackfill {
   let stopped = false;
   let thread: BackfillThread | undefined;
