@@ -13,7 +13,7 @@ import { backfillConnection, PostgresBackfillRunner } from '../store/postgres/ba
 import { applyMigrations, readAppliedMigrations, withMigrationLock, type PostgresMigration } from '../store/postgres/migrator.ts';
 import { databaseBytes } from '../store/postgres/rehearsals.ts';
 import { planMigrations } from '../store/sqlite/migrator.ts';
-import { extrapolatedMs, type RehearsalReport, type RehearsalStep } from './rehearsal.ts';
+import { rehearsalReport, type RehearsalReport, type RehearsalStep } from './rehearsal.ts';
 
 export interface PostgresRehearsalOptions {
   readonly url: string;
@@ -228,23 +228,6 @@ export async function rehearsePostgres(options: PostgresRehearsalOptions): Promi
   const liveRows = await withClient(options.url, async (client) =>
     Number((await client.query<{ n: string }>("SELECT CASE WHEN to_regclass('objects') IS NULL THEN 0 ELSE (SELECT count(*) FROM objects) END AS n")).rows[0]?.n ?? 0),
   );
-  const estimatedMs = extrapolatedMs(steps, totalMs, objectRows, liveRows);
-  const failures = steps.filter((s) => s.overBudget).map((s) => `${s.version}-${s.name} (${s.phase}) held its locks ${s.longestLockMs.toFixed(1)} ms, over the ${budget} ms budget: ${s.hint ?? ''}`);
   const load = loadSummary ?? { requests: 0, writes: 0, errors: 0, p50Ms: 0, p99Ms: 0, maxMs: 0 };
-  return {
-    migrationHash: options.migrationHash,
-    version: options.version,
-    createdAt: Date.now(),
-    dataBytes,
-    objectRows,
-    copyMs,
-    lockBudgetMs: budget,
-    steps,
-    longestLockMs: Math.max(0, ...steps.map((s) => s.longestLockMs)),
-    totalMs,
-    estimatedMs,
-    load,
-    passed: failures.length === 0,
-    failures,
-  };
+  return rehearsalReport({ migrationHash: options.migrationHash, version: options.version, dataBytes, objectRows, liveRows, copyMs, lockBudgetMs: budget, steps, totalMs, load }, 'held its locks');
 }

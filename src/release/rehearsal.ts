@@ -195,29 +195,35 @@ export async function rehearse(options: RehearsalOptions): Promise<RehearsalRepo
   }
   const totalMs = performance.now() - started;
   const liveRows = (options.live.prepare("SELECT count(*) AS n FROM sqlite_schema WHERE name = 'objects'").get() as { n: number }).n > 0 ? (options.live.prepare('SELECT count(*) AS n FROM objects').get() as { n: number }).n : 0;
-  const estimatedMs = extrapolatedMs(steps, totalMs, objectRows, liveRows);
   const sorted = [...(loadSummary?.latenciesMs ?? [])].sort((a, b) => a - b);
-  const failures = steps.filter((s) => s.overBudget).map((s) => `${s.version}-${s.name} (${s.phase}) held the write lock ${s.longestLockMs.toFixed(1)} ms, over the ${budget} ms budget: ${s.hint ?? ''}`);
+  const measuredLoad = {
+    requests: loadSummary?.requests ?? 0,
+    writes: loadSummary?.writes ?? 0,
+    errors: loadSummary?.errors ?? 0,
+    p50Ms: percentile(sorted, 0.5),
+    p99Ms: percentile(sorted, 0.99),
+    maxMs: sorted.at(-1) ?? 0,
+  };
+  return rehearsalReport({ migrationHash: options.migrationHash, version: options.version, dataBytes, objectRows, liveRows, copyMs, lockBudgetMs: budget, steps, totalMs, load: measuredLoad }, 'held the write lock');
+}
+
+/**
+ * The report both stores' rehearsals end with: the expected live duration, and a failure for each
+ * step over the lock budget. `held` says what was held (SQLite: the write lock; PostgreSQL: its locks).
+ */
+export function rehearsalReport(
+  measured: Pick<RehearsalReport, 'migrationHash' | 'version' | 'dataBytes' | 'objectRows' | 'copyMs' | 'lockBudgetMs' | 'steps' | 'totalMs' | 'load'> & { readonly liveRows: number },
+  held: string,
+): RehearsalReport {
+  const { liveRows, ...report } = measured;
+  const failures = report.steps
+    .filter((s) => s.overBudget)
+    .map((s) => `${s.version}-${s.name} (${s.phase}) ${held} ${s.longestLockMs.toFixed(1)} ms, over the ${report.lockBudgetMs} ms budget: ${s.hint ?? ''}`);
   return {
-    migrationHash: options.migrationHash,
-    version: options.version,
+    ...report,
     createdAt: Date.now(),
-    dataBytes,
-    objectRows,
-    copyMs,
-    lockBudgetMs: budget,
-    steps,
-    longestLockMs: Math.max(0, ...steps.map((s) => s.longestLockMs)),
-    totalMs,
-    estimatedMs,
-    load: {
-      requests: loadSummary?.requests ?? 0,
-      writes: loadSummary?.writes ?? 0,
-      errors: loadSummary?.errors ?? 0,
-      p50Ms: percentile(sorted, 0.5),
-      p99Ms: percentile(sorted, 0.99),
-      maxMs: sorted.at(-1) ?? 0,
-    },
+    longestLockMs: Math.max(0, ...report.steps.map((s) => s.longestLockMs)),
+    estimatedMs: extrapolatedMs(report.steps, report.totalMs, report.objectRows, liveRows),
     passed: failures.length === 0,
     failures,
   };
