@@ -50,3 +50,19 @@ export function unexpectedAmong(expectations: readonly ReleaseExpectation[], rel
   if (inWindow.length === 0) return `release ${release.version} is expected, but not at this time (outside its window)`;
   return undefined;
 }
+
+/** A row of the nodes table, as both stores select it (known_migration NULL before that column exists). */
+export interface NodeRow {
+  readonly id: string;
+  readonly version: string;
+  readonly migration_hash: string;
+  readonly host: string;
+  readonly pid: number;
+  readonly started_at: number;
+  readonly heartbeat_at: number;
+  readonly known_migration: number | null;
+}
+
+export function nodeFromRow(r: NodeRow): NodeRecord {
+  return { id: r.id, version: r.version, migrationHash: r.migration_hash, host: r.host, pid: r.pid, startedAt: r.started_at, heartbeatAt: r.heartbeat_at, knownMigration: r.known_migration };
+}

@@ -1,7 +1,7 @@
 // What a PostgreSQL database says about releases (DESIGN.md §6), shared by every node on it: which
 // release last ran its migrations, the operator's expectations, and the node registry. Same records
 // as the SQLite store's. Must not import DAV or HTTP.
-import type { NodeRecord, ReleaseExpectation, ReleaseIdentity } from '../release-store.ts';
+import { nodeFromRow, type NodeRecord, type NodeRow, type ReleaseExpectation, type ReleaseIdentity } from '../release-store.ts';
 
 interface Queryable {
   query<R extends object>(text: string, values?: unknown[]): Promise<{ rows: R[] }>;
@@ -88,18 +88,9 @@ export async function forgetNode(db: Queryable, id: string): Promise<void> {
 export async function liveNodes(db: Queryable, since: number): Promise<NodeRecord[]> {
   if (!(await hasTable(db, 'nodes'))) return [];
   const known = (await hasColumn(db, 'nodes', 'known_migration')) ? 'known_migration' : 'NULL::integer AS known_migration';
-  const { rows } = await db.query<{ id: string; version: string; migration_hash: string; host: string; pid: number; started_at: number; heartbeat_at: number; known_migration: number | null }>(
+  const { rows } = await db.query<NodeRow>(
     `SELECT id, version, migration_hash, host, pid, started_at, heartbeat_at, ${known} FROM nodes WHERE heartbeat_at >= $1 ORDER BY started_at`,
     [since],
   );
-  return rows.map((r) => ({
-    id: r.id,
-    version: r.version,
-    migrationHash: r.migration_hash,
-    host: r.host,
-    pid: r.pid,
-    startedAt: r.started_at,
-    heartbeatAt: r.heartbeat_at,
-    knownMigration: r.known_migration,
-  }));
+  return rows.map(nodeFromRow);
 }

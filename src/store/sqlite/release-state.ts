@@ -2,6 +2,7 @@
 // which versions an operator expects, with their migration set's hash and time window. Read at start
 // before any DDL; written by `almanac release expect`. Must not import DAV or HTTP.
 import type Database from 'better-sqlite3';
+import { nodeFromRow, type NodeRow } from '../release-store.ts';
 
 export interface ReleaseIdentity {
   readonly version: string;
@@ -117,15 +118,6 @@ export function liveNodes(db: Database.Database, since: number): NodeRecord[] {
   const known = hasColumn(db, 'nodes', 'known_migration') ? 'known_migration' : 'NULL AS known_migration';
   const rows = db
     .prepare(`SELECT id, version, migration_hash, host, pid, started_at, heartbeat_at, ${known} FROM nodes WHERE heartbeat_at >= ? ORDER BY started_at`)
-    .all(since) as { id: string; version: string; migration_hash: string; host: string; pid: number; started_at: number; heartbeat_at: number; known_migration: number | null }[];
-  return rows.map((r) => ({
-    id: r.id,
-    version: r.version,
-    migrationHash: r.migration_hash,
-    host: r.host,
-    pid: r.pid,
-    startedAt: r.started_at,
-    heartbeatAt: r.heartbeat_at,
-    knownMigration: r.known_migration,
-  }));
+    .all(since) as NodeRow[];
+  return rows.map(nodeFromRow);
 }
