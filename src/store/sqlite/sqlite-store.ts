@@ -57,7 +57,7 @@ import { ObjectBusyIndex } from './object-busy.ts';
 import { copyOnline } from './online-copy.ts';
 import { queryBuilder, SqliteRunner, type PreparedRead } from './query.ts';
 import { rehearsedStepMs, unrehearsedBecause } from './rehearsals.ts';
-import { COLLECTION_COLUMNS, lastSegment, OBJECT_RECORD_COLUMNS, toCollection, toObject, toUser, USER_COLUMNS, type CollectionRow } from './rows.ts';
+import { COLLECTION_COLUMNS, compareCodePoints, lastSegment, OBJECT_RECORD_COLUMNS, toCollection, toObject, toUser, USER_COLUMNS, type CollectionRow } from './rows.ts';
 import type { SqliteDatabase } from './schema.ts';
 import { announceStep, clearStep, currentStep, retryAfterSeconds } from './step-announcement.ts';
 import { TreeWriter } from './tree-writer.ts';
@@ -484,9 +484,15 @@ export class SqliteStore implements Store, ReleaseStore {
       const { start, end } = filter.overlapping ?? { start: null, end: null };
       // Inclusive on both sides: RFC 4791 §9.9 lets an instantaneous event at the range start, or a
       // task due exactly at its end, match. This is only a prefilter; the exact test follows.
-      if (start !== null) query = query.where((eb) => eb.or([eb('last_end', 'is', null), eb('last_end', '>=', start)]));
       if (end !== null) query = query.where((eb) => eb.or([eb('first_start', 'is', null), eb('first_start', '<=', end)]));
-      return this.q.all(query.orderBy('name'));
+      // No ORDER BY in SQL: with one, SQLite walks the whole collection in name order (the primary key)
+      // instead of the time index, reading every row of a 100,000-object calendar per query (~60-150 ms
+      // against ~4). For the same reason the unbounded ends are a second query: `last_end >= start` alone
+      // is a range on objects_time_range, where an OR with `IS NULL` made it a scan of the collection.
+      const rows = start === null
+        ? this.q.all(query)
+        : [...this.q.all(query.where('last_end', '>=', start)), ...this.q.all(query.where('last_end', 'is', null))];
+      return rows.sort((a, b) => compareCodePoints(a.name, b.name));
     });
   }
 
