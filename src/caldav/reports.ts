@@ -14,19 +14,24 @@ import { caldav, dav } from '../dav/xml/names.ts';
 import { parseXml } from '../dav/xml/parse.ts';
 import { writeMultistatus, type MultistatusResponse } from '../dav/xml/multistatus.ts';
 import { el, findChild, textContent, type XmlElement } from '../dav/xml/tree.ts';
+import { extentsMeet } from '../ical/bounds.ts';
 import { renderCalendarData } from '../ical/calendar-data.ts';
 import { matchesFilter } from '../ical/filter.ts';
 import { FreeBusyCollector } from '../ical/freebusy.ts';
 import { parseCalendar } from '../ical/parse.ts';
 import { prepareTimezones, resolveZone, zoneFromVtimezone } from '../ical/timezones.ts';
 import { ExpansionLimitExceeded } from '../ical/types.ts';
-import type { CalendarDataRequest, CompFilter, QueryOptions } from '../ical/types.ts';
+import type { CalendarDataRequest, CompFilter, QueryOptions, TimeRange } from '../ical/types.ts';
 import type { CollectionRecord, ObjectWithBody } from '../store/types.ts';
+import { InstanceExtentsCache } from './instance-extents.ts';
 import { isCalendar, isCalendarObject } from './properties.ts';
 import { parseCalendarDataRequest, parseFilter, parseQueryTimezone, parseTimeRange } from './query-xml.ts';
 import { HURRIED_FILTER_MS, HURRY_AFTER_MS, QueryWork } from './query-work.ts';
 
 const CALENDAR_DATA = caldav('calendar-data');
+
+/** Instance extents of recurring objects seen by queries in this process (see instance-extents.ts). */
+const EXTENTS = new InstanceExtentsCache();
 
 /** The calendar's own zone (RFC 4791 §7.3): floating times in queries are read in it. */
 async function calendarZone(context: RequestContext, calendar: CollectionRecord): Promise<ICAL.Timezone | undefined> {
@@ -105,9 +110,16 @@ async function calendarQuery(context: RequestContext, resource: Resource, body: 
       : await context.store.queryObjects(calendar.id, candidateQuery(filter));
   const responses: MultistatusResponse[] = [];
   const work = new QueryWork();
+  const instanceRange = instanceTimeRange(filter);
   for (const object of candidates) {
     await work.between();
+    if (instanceRange !== undefined && object.component === instanceRange.component) {
+      // A recurring object seen before whose instances all miss the range cannot match: not parsed.
+      const extents = EXTENTS.get(object.etag);
+      if (extents != null && !extentsMeet(extents, instanceRange.range)) continue;
+    }
     const parsed = parseStored(object);
+    if (instanceRange !== undefined) EXTENTS.remember(object.etag, parsed.vcalendar);
     const filterOptions = work.spentMs > HURRY_AFTER_MS ? { ...options, timeBudgetMs: HURRIED_FILTER_MS } : options;
     if (!matchesFilter(parsed.vcalendar, filter, filterOptions)) continue;
     const path = `${calendar.path}${object.name}`;
@@ -116,6 +128,19 @@ async function calendarQuery(context: RequestContext, resource: Resource, body: 
   }
   return xmlResponse(207, writeMultistatus(responses));
 }
+
+/**
+ * The time range every match must have an instance in: the filter is one comp-filter on VEVENT, VTODO
+ * or VJOURNAL with a time-range (§9.7.1 then tests instances, src/ical/filter.ts instancesMatch).
+ */
+function instanceTimeRange(filter: CompFilter): { component: string; range: TimeRange } | undefined {
+  const [only, ...rest] = filter.compFilters;
+  if (only === undefined || rest.length > 0 || only.isNotDefined || only.timeRange === undefined) return undefined;
+  const component = only.name.toUpperCase();
+  return INSTANCE_COMPONENTS.has(component) ? { component, range: only.timeRange } : undefined;
+}
+
+const INSTANCE_COMPONENTS: ReadonlySet<string> = new Set(['VEVENT', 'VTODO', 'VJOURNAL']);
 
 /** Narrows candidates by component type and time bounds when the filter's shape allows it. */
 function candidateQuery(filter: CompFilter): { componentType?: string; overlapping?: { start: number | null; end: number | null } } {

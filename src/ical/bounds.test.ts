@@ -1,7 +1,7 @@
 // Tests for the index bounds: recurrence, overrides, alarms, floating slack and the unbounded cases.
 import { describe, it } from 'node:test';
 import assert from 'node:assert/strict';
-import { objectBounds } from './bounds.ts';
+import { extentsMeet, instanceExtents, objectBounds } from './bounds.ts';
 import { parseCalendar } from './parse.ts';
 
 const ms = (iso: string): number => Date.parse(iso);
@@ -76,5 +76,50 @@ void describe('objectBounds', () => {
     assert.deepEqual(bounds(['BEGIN:VJOURNAL', 'UID:j', 'SUMMARY:x', 'END:VJOURNAL']), { firstStart: null, lastEnd: null });
     assert.deepEqual(bounds(['BEGIN:VFREEBUSY', 'UID:f', 'FREEBUSY:20240110T100000Z/20240110T110000Z,20240112T100000Z/PT2H', 'END:VFREEBUSY']),
       { firstStart: ms('2024-01-10T10:00:00Z'), lastEnd: ms('2024-01-12T12:00:00Z') });
+  });
+});
+
+function extents(lines: string[], maxInstances?: number): number[] | null {
+  const vcalendar = parseCalendar(['BEGIN:VCALENDAR', 'VERSION:2.0', ...lines, 'END:VCALENDAR', ''].join('\r\n'));
+  const result = instanceExtents(vcalendar, maxInstances);
+  return result === null ? null : [...result];
+}
+
+void describe('instanceExtents', () => {
+  void it('one interval per instance of a bounded rule, EXDATEs left out', () => {
+    assert.deepEqual(extents(vevent('DTSTART:20240110T100000Z', 'DURATION:PT1H', 'RRULE:FREQ=WEEKLY;COUNT=3', 'EXDATE:20240117T100000Z')), [
+      ms('2024-01-10T10:00:00Z'), ms('2024-01-10T11:00:00Z'),
+      ms('2024-01-24T10:00:00Z'), ms('2024-01-24T11:00:00Z'),
+    ]);
+  });
+
+  void it('an override stands where it moved its instance, not where the rule put it', () => {
+    const lines = [
+      ...vevent('DTSTART:20240110T100000Z', 'DURATION:PT1H', 'RRULE:FREQ=WEEKLY;COUNT=2'),
+      ...vevent('RECURRENCE-ID:20240117T100000Z', 'DTSTART:20240301T080000Z', 'DTEND:20240301T090000Z'),
+    ];
+    assert.deepEqual(extents(lines), [ms('2024-01-10T10:00:00Z'), ms('2024-01-10T11:00:00Z'), ms('2024-03-01T08:00:00Z'), ms('2024-03-01T09:00:00Z')]);
+  });
+
+  void it('floating and all-day instances are widened by 14 hours, so they hold in every zone', () => {
+    assert.deepEqual(extents(vevent('DTSTART;VALUE=DATE:20240110', 'RRULE:FREQ=DAILY;COUNT=1;INTERVAL=2')), [
+      ms('2024-01-10T00:00:00Z') - 14 * HOUR, ms('2024-01-11T00:00:00Z') + 14 * HOUR,
+    ]);
+  });
+
+  void it('null when the object does not recur, the rule is unbounded, or it has more instances than asked', () => {
+    assert.equal(extents(vevent('DTSTART:20240110T100000Z', 'DTEND:20240110T110000Z')), null);
+    assert.equal(extents(vevent('DTSTART:20240110T100000Z', 'DURATION:PT1H', 'RRULE:FREQ=WEEKLY')), null);
+    assert.equal(extents(vevent('DTSTART:20240110T100000Z', 'DURATION:PT1H', 'RRULE:FREQ=DAILY;COUNT=10'), 9), null);
+    assert.equal(extents(vevent('DTSTART:20240110T100000Z', 'DURATION:PT1H', 'RRULE:FREQ=DAILY;COUNT=9'), 9)?.length, 18);
+  });
+
+  void it('extentsMeet compares closed intervals, as the index bounds do', () => {
+    const weekly = new Float64Array([100, 200, 800, 900]);
+    assert.equal(extentsMeet(weekly, { start: 300, end: 700 }), false, 'between two instances');
+    assert.equal(extentsMeet(weekly, { start: 200, end: 250 }), true, 'touching an end');
+    assert.equal(extentsMeet(weekly, { start: 750, end: 800 }), true, 'touching a start');
+    assert.equal(extentsMeet(weekly, { start: null, end: 50 }), false);
+    assert.equal(extentsMeet(weekly, { start: 850, end: null }), true);
   });
 });

@@ -2,6 +2,7 @@
 // test on it can depend on, so a query only parses objects whose bounds meet its range. Conservative
 // by design. Imports nothing of ours outside src/ical.
 import ICAL from 'ical.js';
+import { expandOccurrences } from './occurrences.ts';
 import { hasRecurrence, mainComponentType, recurrenceSet } from './occurrence-set.ts';
 import { instanceShape, isFloating, toUtcMs } from './occurrence-time.ts';
 import type { InstanceShape } from './occurrence-time.ts';
@@ -51,6 +52,49 @@ export function objectBounds(vcalendar: ICAL.Component, options?: { maxInstances
     firstStart: Number.isFinite(total.lo) ? total.lo - slack : null,
     lastEnd: Number.isFinite(total.hi) ? total.hi + slack : null,
   };
+}
+
+/** Instances a recurring object may have for instanceExtents to describe it instance by instance. */
+export const MAX_EXTENT_INSTANCES = 64;
+
+/**
+ * The closed intervals, one per instance of the object's main component (overrides applied, EXDATEs
+ * dropped), outside which no RFC 4791 §9.9 test of that instance can hold, as [lo0, hi0, lo1, hi1, ...]
+ * in UTC ms; floating values widen each by 14 h, so the answer holds in every zone. A time-range
+ * comp-filter on the main component can only match when some interval meets the range: for a
+ * recurring object this rules out, without expanding again, the windows that fall between its
+ * instances, which its overall bounds (objectBounds) cannot.
+ *
+ * null when it would not help or cannot be exact: no recurrence, more than maxInstances instances,
+ * an unbounded rule, an instance without bounds, or expansion stopped by its time budget.
+ */
+export function instanceExtents(vcalendar: ICAL.Component, maxInstances = MAX_EXTENT_INSTANCES): Float64Array | null {
+  const type = mainComponentType(vcalendar);
+  if (type === null) return null;
+  const components = vcalendar.getAllSubcomponents(type);
+  if (!components.some((c) => hasRecurrence(c) || c.hasProperty('recurrence-id'))) return null;
+  const expansion = expandOccurrences(vcalendar, { start: null, end: null }, { maxInstances: maxInstances + 1 });
+  if (expansion.truncated || expansion.occurrences.length > maxInstances) return null;
+  const slack = components.some(hasFloatingTime) ? FLOATING_SLACK_MS : 0;
+  const extents = new Float64Array(expansion.occurrences.length * 2);
+  let i = 0;
+  for (const occurrence of expansion.occurrences) {
+    const extent = testExtent({ startMs: occurrence.startMs, endMs: occurrence.endMs, test: occurrence.test });
+    if (!Number.isFinite(extent.lo) || !Number.isFinite(extent.hi)) return null;
+    extents[i++] = extent.lo - slack;
+    extents[i++] = extent.hi + slack;
+  }
+  return extents;
+}
+
+/** Whether some interval of instanceExtents meets the range (closed, like the index bounds). */
+export function extentsMeet(extents: Float64Array, range: { start: number | null; end: number | null }): boolean {
+  const start = range.start ?? -Infinity;
+  const end = range.end ?? Infinity;
+  for (let i = 0; i < extents.length; i += 2) {
+    if ((extents[i] as number) <= end && (extents[i + 1] as number) >= start) return true;
+  }
+  return false;
 }
 
 /** The closed interval of range positions a §9.9 test can depend on. */

@@ -91,7 +91,7 @@ export function expandOccurrences(vcalendar: ICAL.Component, range: TimeRange, o
     const start = dtstart instanceof ICAL.Time ? dtstart : recurrenceId;
     const shape = instanceShape(override, start, zone);
     if (rangeSatisfies(shape.test, range)) {
-      occurrences.push({ component: override, startMs: shape.startMs, endMs: shape.endMs, start, recurrenceId });
+      occurrences.push({ component: override, startMs: shape.startMs, endMs: shape.endMs, start, recurrenceId, test: shape.test });
     }
   }
 
@@ -101,7 +101,7 @@ export function expandOccurrences(vcalendar: ICAL.Component, range: TimeRange, o
       const start = dtstart instanceof ICAL.Time ? dtstart : nominalStart(master);
       const shape = instanceShape(master, start, zone);
       if (rangeSatisfies(shape.test, range)) {
-        occurrences.push({ component: master, startMs: shape.startMs, endMs: shape.endMs, start, recurrenceId: null });
+        occurrences.push({ component: master, startMs: shape.startMs, endMs: shape.endMs, start, recurrenceId: null, test: shape.test });
       }
       continue;
     }
@@ -119,7 +119,7 @@ export function expandOccurrences(vcalendar: ICAL.Component, range: TimeRange, o
       if (overridden.has(member.ms)) continue;
       const shape = instanceShape(master, member.time, zone, member.periodEndMs);
       if (rangeSatisfies(shape.test, range)) {
-        occurrences.push({ component: master, startMs: shape.startMs, endMs: shape.endMs, start: member.time, recurrenceId: member.time });
+        occurrences.push({ component: master, startMs: shape.startMs, endMs: shape.endMs, start: member.time, recurrenceId: member.time, test: shape.test });
       }
     }
     if (set.truncated) truncated = true;

@@ -1,6 +1,7 @@
 // Shared types of the iCalendar domain: time ranges, the calendar-query filter tree, calendar-data
-// selection, and the errors validation raises. Imports nothing of ours (ical.js types only).
+// selection, and the errors validation raises. Imports nothing of ours but the RangeTest type (ical.js types besides).
 import type ICAL from 'ical.js';
+import type { RangeTest } from './occurrence-time.ts';
 
 /**
  * A time range in UTC epoch milliseconds, as in RFC 4791 §9.9: `start` inclusive, `end` exclusive;
@@ -129,6 +130,8 @@ export interface Occurrence {
   readonly start: ICAL.Time;
   /** null for a non-recurring component. */
   readonly recurrenceId: ICAL.Time | null;
+  /** The RFC 4791 §9.9 test a time range must pass to meet this instance. */
+  readonly test: RangeTest;
 }
 
 export const DEFAULT_MAX_INSTANCES = 20_000;

@@ -366,6 +366,26 @@ void describe('recurrence in calendar-query', () => {
     assert.deepEqual(await on('20260802T000000Z', '20260814T000000Z', ...series), []);
   });
 
+  void it('answers the same when asked again, and follows an edit of the rule (instances remembered per ETag)', async () => {
+    const path = `${CAL}edited.ics`;
+    await put(h, path, event('edited', ['DTSTART:20270104T100000Z', 'DTEND:20270104T110000Z', 'RRULE:FREQ=WEEKLY;COUNT=4']));
+    for (let round = 0; round < 2; round++) {
+      assert.deepEqual(await on('20270111T100000Z', '20270111T103000Z', 'edited.ics'), ['edited.ics'], `round ${round}: an instance`);
+      assert.deepEqual(await on('20270105T000000Z', '20270111T000000Z', 'edited.ics'), [], `round ${round}: between instances`);
+    }
+    // The same series moved by a day and given an override: the remembered instances of the old
+    // bytes must not decide for the new ones.
+    const edit = await h.send('PUT', path, { headers: TEXT_CALENDAR, body: ics(
+      'BEGIN:VEVENT', 'UID:edited', 'DTSTAMP:20260101T000000Z', 'DTSTART:20270105T100000Z', 'DTEND:20270105T110000Z', 'RRULE:FREQ=WEEKLY;COUNT=4', 'END:VEVENT',
+      'BEGIN:VEVENT', 'UID:edited', 'DTSTAMP:20260101T000000Z', 'RECURRENCE-ID:20270112T100000Z', 'DTSTART:20270108T060000Z', 'DTEND:20270108T070000Z', 'END:VEVENT',
+    ) });
+    assert.equal(edit.status, 204, edit.text);
+    assert.deepEqual(await on('20270111T100000Z', '20270111T103000Z', 'edited.ics'), []);
+    assert.deepEqual(await on('20270105T100000Z', '20270105T103000Z', 'edited.ics'), ['edited.ics']);
+    assert.deepEqual(await on('20270108T060000Z', '20270108T061500Z', 'edited.ics'), ['edited.ics'], 'where the override moved its instance');
+    assert.deepEqual(await on('20270112T000000Z', '20270113T000000Z', 'edited.ics'), [], 'where the override moved it from');
+  });
+
   void it('finds far instances of yearly all-day and unbounded weekly rules', async () => {
     assert.deepEqual(await on('20350310T120000Z', '20350310T130000Z', 'birthday.ics'), ['birthday.ics']);
     assert.deepEqual(await on('20350311T000000Z', '20350311T010000Z', 'birthday.ics'), []);
