@@ -6,6 +6,7 @@
 // current for the collection (replica.ts). Must not import DAV or HTTP.
 import { COLLECTION_COLUMNS, OBJECT_COLUMNS, toCollection, toObject } from '../sqlite/rows.ts';
 import type { ObjectQuery } from '../store.ts';
+import { compareCodePoints } from '../name-order.ts';
 import { narrowingCondition } from '../search-narrowing.ts';
 import type { Change, CollectionMembers, CollectionRecord, ObjectRecord, ObjectWithBody, PropertyTarget, SearchNarrowing, StoredProperty, SyncPage } from '../types.ts';
 import { guardCount } from '../write-rules.ts';
@@ -87,9 +88,12 @@ export function queryObjects(c: PgStoreContext, collectionId: number, filter: Ob
     let query = c.k.selectFrom('objects').select([...OBJECT_COLUMNS, 'body']).where('collection_id', '=', collectionId);
     if (filter.componentType !== undefined) query = query.where('component', '=', filter.componentType);
     const { start, end } = filter.overlapping ?? { start: null, end: null };
-    if (start !== null) query = query.where((eb) => eb.or([eb('last_end', 'is', null), eb('last_end', '>=', start)]));
     if (end !== null) query = query.where((eb) => eb.or([eb('first_start', 'is', null), eb('first_start', '<=', end)]));
-    return (await q.all(query.orderBy('name'))).map((row) => ({ ...toObject(row), body: row.body }));
+    // The unbounded ends are their own branch of one statement (one snapshot): with `last_end IS NULL
+    // OR last_end >= start` the planner misjudged the rows and scanned the whole table (64-176 ms at
+    // 100,000 objects against 2-4 ms through objects_time_range).
+    const rows = await q.all(start === null ? query : query.where('last_end', '>=', start).unionAll(query.where('last_end', 'is', null)));
+    return rows.sort((a, b) => compareCodePoints(a.name, b.name)).map((row) => ({ ...toObject(row), body: row.body }));
   });
 }
 

@@ -67,20 +67,3 @@ export function lastSegment(path: string): string {
   const trimmed = path.endsWith('/') ? path.slice(0, -1) : path;
   return trimmed.slice(trimmed.lastIndexOf('/') + 1);
 }
-
-/** SQLite's BINARY order of UTF-8 text (code point order), which JS's UTF-16 `<` differs from above U+D7FF. */
-export function compareCodePoints(a: string, b: string): number {
-  const length = Math.min(a.length, b.length);
-  for (let i = 0; i < length; i++) {
-    const x = a.charCodeAt(i);
-    const y = b.charCodeAt(i);
-    if (x !== y) return codePointRank(x) - codePointRank(y);
-  }
-  return a.length - b.length;
-}
-
-/** Surrogates (astral code points) sort after U+E000-U+FFFF in code point order. */
-function codePointRank(unit: number): number {
-  if (unit >= 0xd800 && unit <= 0xdfff) return unit + 0x2000;
-  return unit >= 0xe000 ? unit - 0x800 : unit;
-}

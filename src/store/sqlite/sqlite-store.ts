@@ -36,6 +36,7 @@ import type {
   SyncPage,
   UserRecord,
 } from '../types.ts';
+import { compareCodePoints } from '../name-order.ts';
 import { narrowingCondition } from '../search-narrowing.ts';
 import { runBackfillToEnd } from './backfill.ts';
 import { applyMigrations, knownMigration, planMigrations, readAppliedMigrations, type SqliteMigration } from './migrator.ts';
@@ -57,7 +58,7 @@ import { ObjectBusyIndex } from './object-busy.ts';
 import { copyOnline } from './online-copy.ts';
 import { queryBuilder, SqliteRunner, type PreparedRead } from './query.ts';
 import { rehearsedStepMs, unrehearsedBecause } from './rehearsals.ts';
-import { COLLECTION_COLUMNS, compareCodePoints, lastSegment, OBJECT_RECORD_COLUMNS, toCollection, toObject, toUser, USER_COLUMNS, type CollectionRow } from './rows.ts';
+import { COLLECTION_COLUMNS, lastSegment, OBJECT_RECORD_COLUMNS, toCollection, toObject, toUser, USER_COLUMNS, type CollectionRow } from './rows.ts';
 import type { SqliteDatabase } from './schema.ts';
 import { announceStep, clearStep, currentStep, retryAfterSeconds } from './step-announcement.ts';
 import { TreeWriter } from './tree-writer.ts';

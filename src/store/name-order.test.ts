@@ -1,7 +1,7 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import Database from 'better-sqlite3';
-import { compareCodePoints } from './rows.ts';
+import { compareCodePoints } from './name-order.ts';
 
 void describe('compareCodePoints', () => {
   void it('orders names exactly as SQLite ORDER BY does (code points, not UTF-16 units)', () => {
