@@ -101,9 +101,10 @@ void describe('contract gate', () => {
       const raw = new Database(join(dir, DATABASE_FILE));
       recordRehearsal(raw, { migrationHash: own.migrationHash, version: own.version, passed: true, dataBytes: 1e9, objectRows: 0, longestLockMs: 1, estimatedMs: 1, report: '{"steps":[]}', createdAt: Date.now() });
       raw.close();
-      // Expected: the expand 0012 runs at start; the contract step 0013 waits for its command.
-      assert.equal(await knownBy(SqliteStore.open({ dataDir: dir, release: own }), 'expected'), 12);
-      assert.equal(await knownBy(SqliteStore.open({ dataDir: fresh, release: own }), 'fresh'), 13, 'a new database gets every migration');
+      // Expected: the expands 0012 and 0014 run at start; the contract step 0013 waits for its command
+      // (and the backfill 0015 for the runner).
+      assert.equal(await knownBy(SqliteStore.open({ dataDir: dir, release: own }), 'expected'), 14);
+      assert.equal(await knownBy(SqliteStore.open({ dataDir: fresh, release: own }), 'fresh'), 15, 'a new database gets every migration');
     } finally {
       rmSync(dir, { recursive: true, force: true });
       rmSync(fresh, { recursive: true, force: true });

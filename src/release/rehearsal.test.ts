@@ -33,7 +33,7 @@ void describe('migration rehearsal', () => {
       const before = readAppliedMigrations(live).map((m) => m.version);
       try {
         const report = await rehearse({ live, migrations: SQLITE_MIGRATIONS, migrationHash: 'h', version: 'v', loadRate: 100 });
-        assert.deepEqual(report.steps.map((s) => `${s.version}:${s.phase}`), ['9:expand', '11:expand', '12:expand', '10:backfill', '13:contract'], 'expand first, then backfills, then contract');
+        assert.deepEqual(report.steps.map((s) => `${s.version}:${s.phase}`), ['9:expand', '11:expand', '12:expand', '14:expand', '10:backfill', '15:backfill', '13:contract'], 'expand first, then backfills, then contract');
         const backfill = report.steps.find((s) => s.phase === 'backfill');
         assert.equal(backfill?.rows, 150);
         assert.ok((backfill.batches ?? 0) >= 1);

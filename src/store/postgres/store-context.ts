@@ -1,6 +1,6 @@
 // What every part of the PostgreSQL store works with: the query builder, the clock, the transaction
 // runner, the optional read replica, and the schema facts that decide how objects are written and
-// read (whether object_busy exists and is complete). Writes come with a tree writer on their session.
+// read (whether object_busy exists and is complete, whether the time box index of 0010 is usable). Writes come with a tree writer on their session.
 // Must not import DAV or HTTP.
 import type { Kysely } from 'kysely';
 import { migration as objectBusyBackfill } from './migrations/0007-object-busy-backfill.ts';
@@ -21,6 +21,8 @@ export class PgStoreContext {
   /** object_busy exists (0005), so writes fill it; `busyComplete` once its backfill (0007) is applied. */
   private busyTable = false;
   private busyComplete = false;
+  /** The GiST index of 0010 exists and is valid (a CONCURRENTLY build can leave an invalid one). */
+  timeBoxIndex = false;
 
   constructor(k: Kysely<PostgresDatabase>, now: () => number, tx: PgTransactions, replica?: ReplicaReads) {
     this.k = k;
@@ -56,6 +58,10 @@ export class PgStoreContext {
   async refreshBusyTable(): Promise<void> {
     const rows = await this.one((q) => q.raw<{ present: boolean }>("SELECT to_regclass('object_busy') IS NOT NULL AS present"));
     this.busyTable = rows[0]?.present === true;
+    const index = await this.one((q) =>
+      q.raw<{ valid: boolean }>("SELECT i.indisvalid AS valid FROM pg_index i WHERE i.indexrelid = to_regclass('objects_time_box')"),
+    );
+    this.timeBoxIndex = index[0]?.valid === true;
   }
 
   /** Whether every object has its object_busy row; true stays true (a backfill is never undone). */

@@ -207,10 +207,12 @@ export function runBatch(db: Database.Database, migration: SqliteMigration, opti
           update =
             into === undefined
               ? db.prepare(`UPDATE ${definition.table} SET ${names.map((n) => `${n} = ?`).join(', ')} WHERE ${definition.key} = ?`)
-              : db.prepare(
-                  `INSERT INTO ${into.table} (${names.join(', ')}, ${into.key}) VALUES (${names.map(() => '?').join(', ')}, ?)
-                   ON CONFLICT (${into.key}) DO UPDATE SET ${names.map((n) => `${n} = excluded.${n}`).join(', ')}`,
-                );
+              : into.replace === true
+                ? db.prepare(`INSERT OR REPLACE INTO ${into.table} (${names.join(', ')}, ${into.key}) VALUES (${names.map(() => '?').join(', ')}, ?)`)
+                : db.prepare(
+                    `INSERT INTO ${into.table} (${names.join(', ')}, ${into.key}) VALUES (${names.map(() => '?').join(', ')}, ?)
+                     ON CONFLICT (${into.key}) DO UPDATE SET ${names.map((n) => `${n} = excluded.${n}`).join(', ')}`,
+                  );
           updates.set(signature, update);
         }
         update.run(...names.map((n) => values[n] ?? null), row[definition.key]);

@@ -26,7 +26,12 @@ export interface BackfillDefinition {
    * Where the values go: by default an UPDATE of the same row; with `into`, an upsert into a side
    * table keyed by the same key (derived columns of a big STRICT table live there, see 0009).
    */
-  readonly into?: { readonly table: string; readonly key: string };
+  readonly into?: {
+    readonly table: string;
+    readonly key: string;
+    /** INSERT OR REPLACE instead of an upsert: virtual tables (R*Tree, 0015) have no ON CONFLICT. */
+    readonly replace?: true;
+  };
   /**
    * The new column values for one row, or undefined to leave it alone. Must be idempotent: it may
    * run again on a row whose batch was rolled back, and on rows the new write path already filled.

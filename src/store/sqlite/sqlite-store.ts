@@ -55,6 +55,7 @@ import {
   type ReleaseIdentity,
 } from './release-state.ts';
 import { ObjectBusyIndex } from './object-busy.ts';
+import { ObjectTimeTree } from './object-time-tree.ts';
 import { copyOnline } from './online-copy.ts';
 import { queryBuilder, SqliteRunner, type PreparedRead } from './query.ts';
 import { rehearsedStepMs, unrehearsedBecause } from './rehearsals.ts';
@@ -102,6 +103,7 @@ export class SqliteStore implements Store, ReleaseStore {
   private readonly k: Kysely<SqliteDatabase>;
   private readonly tree: TreeWriter;
   private readonly busy: ObjectBusyIndex;
+  private readonly timeTree: ObjectTimeTree;
   private readonly lockBudgetMs: number;
   /** The migrations this store was opened with (the backfill runner and the rehearsal read them). */
   readonly migrations: readonly SqliteMigration[];
@@ -123,6 +125,7 @@ export class SqliteStore implements Store, ReleaseStore {
     this.k = queryBuilder();
     this.now = options.now ?? Date.now;
     this.busy = new ObjectBusyIndex(db);
+    this.timeTree = new ObjectTimeTree(db);
     this.tree = new TreeWriter(this.q, this.k, this.now, this.busy);
     this.inTransaction = db.transaction((fn: () => unknown) => fn());
     this.reads = hotReads(this.q, this.k);
@@ -157,6 +160,7 @@ export class SqliteStore implements Store, ReleaseStore {
       this.db.pragma('busy_timeout = 5');
     }
     this.busy.refresh();
+    this.timeTree.refresh();
   }
 
   /**
@@ -479,6 +483,12 @@ export class SqliteStore implements Store, ReleaseStore {
       if (filter.mayBeBusy === true && this.busy.complete()) {
         const { start, end } = filter.overlapping ?? { start: null, end: null };
         return this.busy.busyCandidates(collectionId, start, end, filter.componentType).map((row) => ({ ...toObject(row), body: row.body }));
+      }
+      if (filter.overlapping !== undefined && this.timeTree.complete()) {
+        const { start, end } = filter.overlapping;
+        return this.timeTree.candidates(collectionId, start, end, filter.componentType)
+          .sort((a, b) => compareCodePoints(a.name, b.name))
+          .map((row) => ({ ...toObject(row), body: row.body }));
       }
       let query = this.k.selectFrom('objects').select([...OBJECT_RECORD_COLUMNS, 'body']).where('collection_id', '=', collectionId);
       if (filter.componentType !== undefined) query = query.where('component', '=', filter.componentType);

@@ -10,8 +10,9 @@ import { migration as objectBusyIndex } from './0006-object-busy-index.ts';
 import { migration as objectBusyBackfill } from './0007-object-busy-backfill.ts';
 import { migration as nodeKnownMigration } from './0008-node-known-migration.ts';
 import { migration as dropObjectBusyTrigger } from './0009-drop-object-busy-trigger.ts';
+import { migration as objectTimeBox } from './0010-object-time-box.ts';
 
 /** The oldest PostgreSQL schema this release can serve on without migrating (DESIGN.md §5.5). */
 export const MINIMUM_SCHEMA_VERSION = 1;
 
-export const POSTGRES_MIGRATIONS: readonly PostgresMigration[] = [initial, changeLogAgeIndex, releaseState, backfillCheckpoints, objectBusy, objectBusyIndex, objectBusyBackfill, nodeKnownMigration, dropObjectBusyTrigger];
+export const POSTGRES_MIGRATIONS: readonly PostgresMigration[] = [initial, changeLogAgeIndex, releaseState, backfillCheckpoints, objectBusy, objectBusyIndex, objectBusyBackfill, nodeKnownMigration, dropObjectBusyTrigger, objectTimeBox];

@@ -14,6 +14,8 @@ import { migration as objectBusyBackfill } from './0010-object-busy-backfill.ts'
 import { migration as migrationRehearsals } from './0011-migration-rehearsals.ts';
 import { migration as nodeKnownMigration } from './0012-node-known-migration.ts';
 import { migration as dropObjectBusyTriggers } from './0013-drop-object-busy-triggers.ts';
+import { migration as objectTimeTree } from './0014-object-time-tree.ts';
+import { migration as objectTimeTreeBackfill } from './0015-object-time-tree-backfill.ts';
 
 /**
  * The oldest schema this release can serve on (DESIGN.md §5.5): a node whose release was not
@@ -22,4 +24,4 @@ import { migration as dropObjectBusyTriggers } from './0013-drop-object-busy-tri
  */
 export const MINIMUM_SCHEMA_VERSION = 4;
 
-export const SQLITE_MIGRATIONS: readonly SqliteMigration[] = [initial, objectTimeIndex, syncHorizon, searchIndex, changeLogIndexes, releaseExpectations, nodes, backfillCheckpoints, objectBusy, objectBusyBackfill, migrationRehearsals, nodeKnownMigration, dropObjectBusyTriggers];
+export const SQLITE_MIGRATIONS: readonly SqliteMigration[] = [initial, objectTimeIndex, syncHorizon, searchIndex, changeLogIndexes, releaseExpectations, nodes, backfillCheckpoints, objectBusy, objectBusyBackfill, migrationRehearsals, nodeKnownMigration, dropObjectBusyTriggers, objectTimeTree, objectTimeTreeBackfill];

@@ -1,0 +1,56 @@
+// A model of objects' time bounds for store tests: random bounds as calendars have them, and the check
+// that a store's time-range candidates are exactly the objects whose bounds meet each range.
+import assert from 'node:assert/strict';
+import type { Store } from '../../src/store/store.ts';
+
+const DAY = 86_400_000;
+const BASE = Date.UTC(2026, 0, 1);
+
+export interface Bounds {
+  readonly firstStart: number | null;
+  readonly lastEnd: number | null;
+}
+
+/** A seeded generator, so a failure names a case that can be run again. */
+export function random(seed: number): () => number {
+  let state = seed >>> 0;
+  return () => {
+    state = (state + 0x6d2b79f5) >>> 0;
+    let t = state;
+    t = Math.imul(t ^ (t >>> 15), t | 1);
+    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
+    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
+  };
+}
+
+/** Bounds as calendars have them: mostly an hour, some spanning months, some open on one side or both. */
+export function randomBounds(next: () => number): Bounds {
+  const start = BASE + Math.floor((next() - 0.5) * 3 * 365 * DAY) + Math.floor(next() * 60_000);
+  const kind = next();
+  if (kind < 0.05) return { firstStart: null, lastEnd: null };
+  if (kind < 0.12) return { firstStart: start, lastEnd: null };
+  if (kind < 0.3) return { firstStart: start, lastEnd: start + Math.floor(next() * 200 * DAY) };
+  return { firstStart: start, lastEnd: start + Math.floor(next() * 4) * 1_800_000 };
+}
+
+function meets(bounds: Bounds, start: number | null, end: number | null): boolean {
+  return (start === null || bounds.lastEnd === null || bounds.lastEnd >= start) && (end === null || bounds.firstStart === null || bounds.firstStart <= end);
+}
+
+/** What each collection holds, kept beside the store: the truth the candidates are compared with. */
+export type Model = Map<number, Map<string, Bounds>>;
+
+export async function assertCandidates(store: Store, model: Model, next: () => number, label: string): Promise<void> {
+  for (const [collectionId, objects] of model) {
+    const edges = [...objects.values()].flatMap((b) => [b.firstStart, b.lastEnd]).filter((v): v is number => v !== null);
+    for (let i = 0; i < 40; i++) {
+      // Random windows, and windows that start or end exactly on a stored bound (both sides are inclusive).
+      const at = edges[Math.floor(next() * edges.length)] ?? BASE;
+      const start = i % 10 === 0 ? null : i % 3 === 0 ? at : BASE + Math.floor((next() - 0.5) * 3 * 365 * DAY);
+      const end = i % 10 === 5 ? null : i % 3 === 1 ? at : (start ?? BASE) + Math.floor(next() * (i % 2 === 0 ? 3 * 3_600_000 : 40 * DAY));
+      const expected = [...objects].filter(([, b]) => meets(b, start, end)).map(([name]) => name).sort();
+      const actual = (await store.queryObjects(collectionId, { overlapping: { start, end } })).map((o) => o.name);
+      assert.deepEqual(actual, expected, `${label}: collection ${collectionId}, range ${start} .. ${end}`);
+    }
+  }
+}
