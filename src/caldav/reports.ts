@@ -22,7 +22,7 @@ import { parseCalendar } from '../ical/parse.ts';
 import { prepareTimezones, resolveZone, zoneFromVtimezone } from '../ical/timezones.ts';
 import { ExpansionLimitExceeded } from '../ical/types.ts';
 import type { CalendarDataRequest, CompFilter, QueryOptions, TimeRange } from '../ical/types.ts';
-import type { CollectionRecord, ObjectWithBody } from '../store/types.ts';
+import type { CollectionRecord, ObjectRecord, ObjectWithBody } from '../store/types.ts';
 import { InstanceExtentsCache } from './instance-extents.ts';
 import { isCalendar, isCalendarObject } from './properties.ts';
 import { parseCalendarDataRequest, parseFilter, parseQueryTimezone, parseTimeRange } from './query-xml.ts';
@@ -104,20 +104,22 @@ async function calendarQuery(context: RequestContext, resource: Resource, body: 
   const floatingZone = parseQueryTimezone(body) ?? (await calendarZone(context, calendar));
   const options: QueryOptions = floatingZone === undefined ? {} : { floatingZone };
 
+  const instanceRange = instanceTimeRange(filter);
+  // A recurring object seen before whose instances all miss the range cannot match: neither read nor parsed.
+  const mayMatch = (object: ObjectRecord): boolean => {
+    if (instanceRange === undefined || object.component !== instanceRange.component) return true;
+    const extents = EXTENTS.get(object.etag);
+    return extents == null || extentsMeet(extents, instanceRange.range);
+  };
   const candidates =
     resource.kind === 'object'
       ? await context.store.getObjectsWithBodies(calendar.id, [resource.object.name])
-      : await context.store.queryObjects(calendar.id, candidateQuery(filter));
+      : await context.store.queryObjects(calendar.id, { ...candidateQuery(filter), mayMatch });
   const responses: MultistatusResponse[] = [];
   const work = new QueryWork();
-  const instanceRange = instanceTimeRange(filter);
   for (const object of candidates) {
     await work.between();
-    if (instanceRange !== undefined && object.component === instanceRange.component) {
-      // A recurring object seen before whose instances all miss the range cannot match: not parsed.
-      const extents = EXTENTS.get(object.etag);
-      if (extents != null && !extentsMeet(extents, instanceRange.range)) continue;
-    }
+    if (!mayMatch(object)) continue;
     const parsed = parseStored(object);
     if (instanceRange !== undefined) EXTENTS.remember(object.etag, parsed.vcalendar);
     const filterOptions = work.spentMs > HURRY_AFTER_MS ? { ...options, timeBudgetMs: HURRIED_FILTER_MS } : options;

@@ -155,6 +155,11 @@ export function runStoreConformance(backend: string, create: () => Promise<Store
         assert.deepEqual(await names({ componentType: 'VEVENT', overlapping: { start: 100, end: 150 } }), ['forever.ics', 'inside.ics', 'past.ics']);
         assert.deepEqual(await names({ componentType: 'VEVENT', overlapping: { start: 101, end: 149 } }), ['forever.ics']);
         assert.deepEqual(await names({ componentType: 'VTODO' }), ['unbounded-todo.ics']);
+        // The caller's own prefilter: what it refuses may be left out; what it keeps comes with its body.
+        const kept = await store.queryObjects(calendar.id, { overlapping: { start: 0, end: 1000 }, mayMatch: (o) => o.name !== 'inside.ics' && o.etag.length > 0 });
+        assert.deepEqual(kept.map((o) => [o.name, Buffer.from(o.body).toString()]), [
+          ['forever.ics', 'forever.ics'], ['future.ics', 'future.ics'], ['past.ics', 'past.ics'], ['unbounded-todo.ics', 'unbounded-todo.ics'],
+        ]);
         assert.equal((await names({})).length, 5);
         const bodies = await store.getObjectsWithBodies(calendar.id, ['future.ics', 'missing.ics', 'past.ics']);
         assert.deepEqual(bodies.map((o) => [o.name, Buffer.from(o.body).toString()]).sort(), [['future.ics', 'future.ics'], ['past.ics', 'past.ics']]);

@@ -64,6 +64,12 @@ export interface ObjectQuery {
    */
   readonly mayBeBusy?: boolean;
   readonly overlapping?: { readonly start: number | null; readonly end: number | null };
+  /**
+   * The caller's own prefilter on an object's record (e.g. what it remembers of the instances behind
+   * an ETag): objects it answers false for may be left out, and the caller tests what it gets anyway.
+   * A store that can ask before reading the body does, so such objects cost no body read.
+   */
+  readonly mayMatch?: (object: ObjectRecord) => boolean;
 }
 
 export interface ReadinessReport {

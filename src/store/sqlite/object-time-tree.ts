@@ -5,20 +5,21 @@
 // Must not import DAV or HTTP.
 import type Database from 'better-sqlite3';
 import { migration as treeBackfill, UNBOUNDED } from './migrations/0015-object-time-tree-backfill.ts';
-import { OBJECT_COLUMNS, type ObjectRow } from './rows.ts';
+import type { ObjectRecord, ObjectWithBody } from '../types.ts';
+import { OBJECT_COLUMNS, toObject, type ObjectRow } from './rows.ts';
 
 const SELECT_COLUMNS = OBJECT_COLUMNS.map((c) => `o.${c}`).join(', ');
 
 // The tree drives (CROSS JOIN keeps that order): its boxes are rounded outwards, so the exact bounds
 // are tested again on the rows it returns.
-const CANDIDATES = `SELECT ${SELECT_COLUMNS}, o.body FROM object_time_tree t CROSS JOIN objects o ON o.id = t.object_id
+const CANDIDATES = `SELECT ${SELECT_COLUMNS} FROM object_time_tree t CROSS JOIN objects o ON o.id = t.object_id
   WHERE t.collection_lo <= @collection AND t.collection_hi >= @collection AND t.first_start <= @end AND t.last_end >= @start
     AND o.collection_id = @collection
     AND (o.last_end IS NULL OR o.last_end >= @start) AND (o.first_start IS NULL OR o.first_start <= @end)`;
 
 export class ObjectTimeTree {
   private readonly db: Database.Database;
-  private statements: { any: Database.Statement; ofComponent: Database.Statement; complete: Database.Statement } | undefined;
+  private statements: { any: Database.Statement; ofComponent: Database.Statement; body: Database.Statement; complete: Database.Statement } | undefined;
   private completeSeen = false;
 
   constructor(db: Database.Database) {
@@ -32,6 +33,7 @@ export class ObjectTimeTree {
       ? {
           any: this.db.prepare(CANDIDATES),
           ofComponent: this.db.prepare(`${CANDIDATES} AND o.component = @component`),
+          body: this.db.prepare('SELECT body FROM objects WHERE id = ?').pluck(),
           complete: this.db.prepare('SELECT 1 FROM schema_migrations WHERE version = ?'),
         }
       : undefined;
@@ -44,12 +46,30 @@ export class ObjectTimeTree {
     return this.completeSeen;
   }
 
-  /** Objects of the collection whose bounds meet [start, end] (null: unbounded); call only when complete(). */
-  candidates(collectionId: number, start: number | null, end: number | null, componentType: string | undefined): (ObjectRow & { body: Uint8Array })[] {
+  /**
+   * Objects of the collection whose bounds meet [start, end] (null: unbounded) and that `mayMatch`
+   * keeps, with their bodies; call only when complete() and inside one read transaction (the records
+   * and the bodies come from the same snapshot). Bodies are read only for the objects kept.
+   */
+  candidates(
+    collectionId: number,
+    start: number | null,
+    end: number | null,
+    componentType: string | undefined,
+    mayMatch: ((object: ObjectRecord) => boolean) | undefined,
+  ): ObjectWithBody[] {
     const statements = this.statements;
     if (statements === undefined) throw new Error('object_time_tree is not in this schema');
     const parameters = { collection: collectionId, start: start ?? -UNBOUNDED, end: end ?? UNBOUNDED };
     const statement = componentType === undefined ? statements.any : statements.ofComponent;
-    return statement.all(componentType === undefined ? parameters : { ...parameters, component: componentType }) as (ObjectRow & { body: Uint8Array })[];
+    const rows = statement.all(componentType === undefined ? parameters : { ...parameters, component: componentType }) as ObjectRow[];
+    const kept: ObjectWithBody[] = [];
+    for (const row of rows) {
+      const object = toObject(row);
+      if (mayMatch !== undefined && !mayMatch(object)) continue;
+      const body = statements.body.get(row.id) as Uint8Array | undefined;
+      if (body !== undefined) kept.push({ ...object, body });
+    }
+    return kept;
   }
 }

@@ -486,9 +486,7 @@ export class SqliteStore implements Store, ReleaseStore {
       }
       if (filter.overlapping !== undefined && this.timeTree.complete()) {
         const { start, end } = filter.overlapping;
-        return this.timeTree.candidates(collectionId, start, end, filter.componentType)
-          .sort((a, b) => compareCodePoints(a.name, b.name))
-          .map((row) => ({ ...toObject(row), body: row.body }));
+        return this.timeTree.candidates(collectionId, start, end, filter.componentType, filter.mayMatch).sort((a, b) => compareCodePoints(a.name, b.name));
       }
       let query = this.k.selectFrom('objects').select([...OBJECT_RECORD_COLUMNS, 'body']).where('collection_id', '=', collectionId);
       if (filter.componentType !== undefined) query = query.where('component', '=', filter.componentType);
@@ -503,7 +501,8 @@ export class SqliteStore implements Store, ReleaseStore {
       const rows = start === null
         ? this.q.all(query)
         : [...this.q.all(query.where('last_end', '>=', start)), ...this.q.all(query.where('last_end', 'is', null))];
-      return rows.sort((a, b) => compareCodePoints(a.name, b.name));
+      const mayMatch = filter.mayMatch;
+      return (mayMatch === undefined ? rows : rows.filter((row) => mayMatch(row))).sort((a, b) => compareCodePoints(a.name, b.name));
     });
   }
 
