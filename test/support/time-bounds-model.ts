@@ -9,6 +9,8 @@ const BASE = Date.UTC(2026, 0, 1);
 export interface Bounds {
   readonly firstStart: number | null;
   readonly lastEnd: number | null;
+  /** The main component; mostly events, some tasks. */
+  readonly component: 'VEVENT' | 'VTODO';
 }
 
 /** A seeded generator, so a failure names a case that can be run again. */
@@ -25,6 +27,11 @@ export function random(seed: number): () => number {
 
 /** Bounds as calendars have them: mostly an hour, some spanning months, some open on one side or both. */
 export function randomBounds(next: () => number): Bounds {
+  const component = next() < 0.8 ? 'VEVENT' : 'VTODO';
+  return { ...randomSpan(next), component };
+}
+
+function randomSpan(next: () => number): Omit<Bounds, 'component'> {
   const start = BASE + Math.floor((next() - 0.5) * 3 * 365 * DAY) + Math.floor(next() * 60_000);
   const kind = next();
   if (kind < 0.05) return { firstStart: null, lastEnd: null };
@@ -48,9 +55,10 @@ export async function assertCandidates(store: Store, model: Model, next: () => n
       const at = edges[Math.floor(next() * edges.length)] ?? BASE;
       const start = i % 10 === 0 ? null : i % 3 === 0 ? at : BASE + Math.floor((next() - 0.5) * 3 * 365 * DAY);
       const end = i % 10 === 5 ? null : i % 3 === 1 ? at : (start ?? BASE) + Math.floor(next() * (i % 2 === 0 ? 3 * 3_600_000 : 40 * DAY));
-      const expected = [...objects].filter(([, b]) => meets(b, start, end)).map(([name]) => name).sort();
-      const actual = (await store.queryObjects(collectionId, { overlapping: { start, end } })).map((o) => o.name);
-      assert.deepEqual(actual, expected, `${label}: collection ${collectionId}, range ${start} .. ${end}`);
+      const componentType = [undefined, 'VEVENT', 'VTODO'][i % 3];
+      const expected = [...objects].filter(([, b]) => meets(b, start, end) && (componentType === undefined || b.component === componentType)).map(([name]) => name).sort();
+      const actual = (await store.queryObjects(collectionId, { overlapping: { start, end }, ...(componentType === undefined ? {} : { componentType }) })).map((o) => o.name);
+      assert.deepEqual(actual, expected, `${label}: collection ${collectionId}, ${componentType ?? 'any component'}, range ${start} .. ${end}`);
     }
   }
 }

@@ -27,7 +27,7 @@ void describe('objects_time_box on PostgreSQL', { skip }, () => {
     let serial = 0;
     const put = async (store: PostgresStore, collectionId: number, name: string, bounds: Bounds): Promise<void> => {
       serial += 1;
-      await store.putObject({ collectionId, name, body: Buffer.from(`${name} ${serial}`), contentType: 'text/calendar', metadata: { uid: `${name}-${serial}`, component: 'VEVENT', ...bounds } });
+      await store.putObject({ collectionId, name, body: Buffer.from(`${name} ${serial}`), contentType: 'text/calendar', metadata: { uid: `${name}-${serial}`, ...bounds } });
       model.get(collectionId)?.set(name, bounds);
     };
     let calendars: number[];

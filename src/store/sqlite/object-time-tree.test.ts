@@ -30,7 +30,7 @@ void describe('object_time_tree', () => {
     let serial = 0;
     const put = async (store: SqliteStore, collectionId: number, name: string, bounds: Bounds): Promise<void> => {
       serial += 1;
-      await store.putObject({ collectionId, name, body: Buffer.from(`${name} ${serial}`), contentType: 'text/calendar', metadata: { uid: `${name}-${serial}`, component: 'VEVENT', ...bounds } });
+      await store.putObject({ collectionId, name, body: Buffer.from(`${name} ${serial}`), contentType: 'text/calendar', metadata: { uid: `${name}-${serial}`, ...bounds } });
       model.get(collectionId)?.set(name, bounds);
     };
     try {

@@ -4,7 +4,7 @@
 // older release's, DESIGN.md §5.5), or before the backfill is done, queries go the old way.
 // Must not import DAV or HTTP.
 import type Database from 'better-sqlite3';
-import { migration as treeBackfill, UNBOUNDED } from './migrations/0015-object-time-tree-backfill.ts';
+import { componentKind, migration as treeBackfill, UNBOUNDED } from './migrations/0015-object-time-tree-backfill.ts';
 import type { ObjectRecord, ObjectWithBody } from '../types.ts';
 import { OBJECT_COLUMNS, toObject, type ObjectRow } from './rows.ts';
 
@@ -13,7 +13,8 @@ const SELECT_COLUMNS = OBJECT_COLUMNS.map((c) => `o.${c}`).join(', ');
 // The tree drives (CROSS JOIN keeps that order): its boxes are rounded outwards, so the exact bounds
 // are tested again on the rows it returns.
 const CANDIDATES = `SELECT ${SELECT_COLUMNS} FROM object_time_tree t CROSS JOIN objects o ON o.id = t.object_id
-  WHERE t.collection_lo <= @collection AND t.collection_hi >= @collection AND t.first_start <= @end AND t.last_end >= @start
+  WHERE t.collection_lo <= @collection AND t.collection_hi >= @collection AND t.kind_lo <= @kindTo AND t.kind_hi >= @kindFrom
+    AND t.first_start <= @end AND t.last_end >= @start
     AND o.collection_id = @collection
     AND (o.last_end IS NULL OR o.last_end >= @start) AND (o.first_start IS NULL OR o.first_start <= @end)`;
 
@@ -60,7 +61,8 @@ export class ObjectTimeTree {
   ): ObjectWithBody[] {
     const statements = this.statements;
     if (statements === undefined) throw new Error('object_time_tree is not in this schema');
-    const parameters = { collection: collectionId, start: start ?? -UNBOUNDED, end: end ?? UNBOUNDED };
+    const kind = componentType === undefined ? undefined : componentKind(componentType);
+    const parameters = { collection: collectionId, kindFrom: kind ?? 0, kindTo: kind ?? 1e9, start: start ?? -UNBOUNDED, end: end ?? UNBOUNDED };
     const statement = componentType === undefined ? statements.any : statements.ofComponent;
     const rows = statement.all(componentType === undefined ? parameters : { ...parameters, component: componentType }) as ObjectRow[];
     const kept: ObjectWithBody[] = [];
