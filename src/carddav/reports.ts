@@ -51,7 +51,8 @@ function cardResponse(
   const data = request.addressData;
   const render = (): string => {
     const text = Buffer.from(object.body).toString('utf8');
-    if (data === undefined) return text;
+    // Everything selected in the card's own version is the stored text itself (address-data.ts): no parse.
+    if (data === undefined || (data.version === undefined && (data.allProps || (data.props ?? []).length === 0))) return text;
     return renderAddressData(text, parsed ?? parseCard(text), data);
   };
   return responseWithData(context, resource, href, request.props, data === undefined ? undefined : { name: ADDRESS_DATA, render });
