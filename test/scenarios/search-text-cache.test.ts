@@ -1,22 +1,24 @@
-// Tests for the per-process cache of address books' search texts, on a real SQLite store: a book is
-// read whole once, then only the members changed since; a held copy is used while the book's position
-// is unchanged; concurrent queries of a cold book read it once; a book too large for the cap is left to
-// the store; least recently used books go first; another collection under a reused id is not served.
+// The per-process cache of address books' search texts (src/carddav/search-text-cache.ts) on a real
+// store (SQLite, or PostgreSQL with ALMANAC_TEST_STORE=postgres): a book is read whole once, then only
+// the members changed since; a held copy is used while the book's position is unchanged; concurrent
+// queries of a cold book read it once; a book too large for the cap is left to the store; least
+// recently used books go first; another collection under a reused id is not served.
 import assert from 'node:assert/strict';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
-import { SqliteStore } from '../store/sqlite/sqlite-store.ts';
-import type { SearchIndexDelta, Store } from '../store/store.ts';
-import type { CollectionRecord } from '../store/types.ts';
-import { SearchTextCache } from './search-text-cache.ts';
+import { SearchTextCache } from '../../src/carddav/search-text-cache.ts';
+import type { SearchIndexDelta, Store } from '../../src/store/store.ts';
+import type { CollectionRecord } from '../../src/store/types.ts';
+import { openTestStore, type TestStore } from '../support/test-store.ts';
 
 const index = (fn: string): string => JSON.stringify({ fn: [fn], n: [], email: [], tel: [], nickname: [], org: [], uid: [] });
 
 void describe('SearchTextCache', () => {
   let dir: string;
-  let store: SqliteStore;
+  let opened: TestStore;
+  let store: Store;
   let ownerId: number;
   let homeId: number;
   /** What each searchIndexSince call answered, in order. */
@@ -26,7 +28,8 @@ void describe('SearchTextCache', () => {
 
   before(async () => {
     dir = mkdtempSync(join(tmpdir(), 'almanac-search-texts-'));
-    store = SqliteStore.open({ dataDir: dir });
+    opened = await openTestStore(dir);
+    store = opened.store;
     ownerId = (await store.createUser({ name: 'alice', email: null, displayName: null, passwordHash: null })).id;
     await store.ensureHomes(ownerId, [{ path: '/addressbooks/alice/', kind: 'addressbook-home', children: [] }]);
     homeId = (await store.getCollection('/addressbooks/alice/'))!.id;
@@ -45,7 +48,7 @@ void describe('SearchTextCache', () => {
     });
   });
   after(async () => {
-    await store.close();
+    await opened.dispose();
     rmSync(dir, { recursive: true, force: true });
   });
 
