@@ -120,9 +120,9 @@ export class SearchTextCache {
 }
 
 /**
- * One per process: 32 M characters (≈32 MB while the texts are Latin-1, up to twice that beyond).
- * A 10,000-card book of the bench's contacts holds ~9 M (each text is also kept joined once), so
- * about three such books, or hundreds of a few hundred cards; a book larger than the whole cap is
- * narrowed by the store as before.
+ * One per process (each serving worker has its own): 32 M characters, ≈32 MB while the texts are
+ * Latin-1 and up to twice that beyond. A 10,000-card book of the bench's contacts (~500 characters
+ * of index text per card, each text also kept joined once) holds ~10 M, so about three such books or
+ * hundreds of a few hundred cards; a book larger than the whole cap is narrowed by the store as before.
  */
 export const SEARCH_TEXTS = new SearchTextCache(32 * 1024 * 1024);
