@@ -21,7 +21,6 @@ import { parseCard } from '../vcard/validate.ts';
 import { searchNarrowing } from '../vcard/search-index.ts';
 import { CardIndexCache, parseIndexedCard, type IndexedCard } from './index-cache.ts';
 import { SEARCH_TEXTS } from './search-text-cache.ts';
-import type { BookSearchText } from './search-text.ts';
 import { parseAddressDataRequest, parseCardFilter, parseLimit } from './query-xml.ts';
 
 const ADDRESS_DATA = carddav('address-data');
@@ -65,16 +64,14 @@ function cardResponse(
  * judges every card returned.
  */
 async function indexedCandidates(context: RequestContext, book: CollectionRecord, narrowing: SearchNarrowing | null): Promise<IndexedCard[]> {
-  let texts: BookSearchText | undefined;
   try {
-    texts = await SEARCH_TEXTS.texts(context.store, await context.store.epoch(), book);
+    const texts = await SEARCH_TEXTS.texts(context.store, await context.store.epoch(), book);
+    if (texts !== undefined) {
+      return narrowing === null ? INDEXES.cards(book.id, texts.all()) : texts.narrow(narrowing).map((row) => parseIndexedCard(row.name, row.searchIndex));
+    }
   } catch (error) {
     // Never a wrong answer, nor a lost one: the store's own narrowing answers, or fails as it would have.
     if (!(error instanceof StoreError)) process.emitWarning(`addressbook-query: in-memory narrowing failed, the store narrows instead: ${String(error)}`);
-    texts = undefined;
-  }
-  if (texts !== undefined) {
-    return narrowing === null ? INDEXES.cards(book.id, texts.all()) : texts.narrow(narrowing).map((row) => parseIndexedCard(row.name, row.searchIndex));
   }
   return narrowing === null
     ? INDEXES.cards(book.id, await context.store.listSearchIndex(book.id))
