@@ -13,12 +13,14 @@ import type { Resource } from '../dav/resource.ts';
 import { carddav, dav } from '../dav/xml/names.ts';
 import { writeMultistatus, type MultistatusResponse } from '../dav/xml/multistatus.ts';
 import { el, findChild, type XmlElement } from '../dav/xml/tree.ts';
-import type { CollectionRecord, ObjectWithBody } from '../store/types.ts';
+import { StoreError } from '../store/errors.ts';
+import type { CollectionRecord, ObjectWithBody, SearchNarrowing } from '../store/types.ts';
 import { renderAddressData, type AddressDataRequest } from '../vcard/address-data.ts';
 import { indexPrefilter, indexSatisfies, matchesCardFilter } from '../vcard/filter.ts';
 import { parseCard } from '../vcard/validate.ts';
 import { searchNarrowing } from '../vcard/search-index.ts';
-import { CardIndexCache, parseIndexedCard } from './index-cache.ts';
+import { CardIndexCache, parseIndexedCard, type IndexedCard } from './index-cache.ts';
+import { SEARCH_TEXTS } from './search-text-cache.ts';
 import { parseAddressDataRequest, parseCardFilter, parseLimit } from './query-xml.ts';
 
 const ADDRESS_DATA = carddav('address-data');
@@ -48,10 +50,32 @@ function cardResponse(
   const data = request.addressData;
   const render = (): string => {
     const text = Buffer.from(object.body).toString('utf8');
-    if (data === undefined) return text;
+    // Everything selected in the card's own version is the stored text itself (address-data.ts): no parse.
+    if (data === undefined || (data.version === undefined && (data.allProps || (data.props ?? []).length === 0))) return text;
     return renderAddressData(text, parsed ?? parseCard(text), data);
   };
   return responseWithData(context, resource, href, request.props, data === undefined ? undefined : { name: ADDRESS_DATA, render });
+}
+
+/**
+ * The parsed index of every card the narrowing keeps (every indexed card without one): narrowed in
+ * memory from this process's copy of the book's index texts (search-text-cache.ts), or by the store
+ * when that copy cannot serve (a book too large to hold, a failure). The exact index check still
+ * judges every card returned.
+ */
+async function indexedCandidates(context: RequestContext, book: CollectionRecord, narrowing: SearchNarrowing | null): Promise<IndexedCard[]> {
+  try {
+    const texts = await SEARCH_TEXTS.texts(context.store, await context.store.epoch(), book);
+    if (texts !== undefined) {
+      return narrowing === null ? INDEXES.cards(book.id, texts.all()) : texts.narrow(narrowing).map((row) => parseIndexedCard(row.name, row.searchIndex));
+    }
+  } catch (error) {
+    // Never a wrong answer, nor a lost one: the store's own narrowing answers, or fails as it would have.
+    if (!(error instanceof StoreError)) process.emitWarning(`addressbook-query: in-memory narrowing failed, the store narrows instead: ${String(error)}`);
+  }
+  return narrowing === null
+    ? INDEXES.cards(book.id, await context.store.listSearchIndex(book.id))
+    : (await context.store.listSearchIndex(book.id, narrowing)).flatMap((row) => (row.searchIndex === null ? [] : [parseIndexedCard(row.name, row.searchIndex)]));
 }
 
 async function addressbookQuery(context: RequestContext, resource: Resource, body: XmlElement): Promise<DavResponse> {
@@ -67,12 +91,7 @@ async function addressbookQuery(context: RequestContext, resource: Resource, bod
   if (prefilter === null) {
     candidates = await context.store.queryObjects(book.id, {});
   } else {
-    // The store narrows by substrings of the stored index where the filter implies some; the exact
-    // index check below still judges every row it returns.
-    const narrowing = searchNarrowing(prefilter);
-    const cards = narrowing === null
-      ? INDEXES.cards(book.id, await context.store.listSearchIndex(book.id))
-      : (await context.store.listSearchIndex(book.id, narrowing)).flatMap((row) => (row.searchIndex === null ? [] : [parseIndexedCard(row.name, row.searchIndex)]));
+    const cards = await indexedCandidates(context, book, searchNarrowing(prefilter));
     const names = cards.filter((card) => indexSatisfies(card.index, prefilter, card.folded)).map((card) => card.name);
     candidates = await context.store.getObjectsWithBodies(book.id, names);
     decided = prefilter.exact;

@@ -206,6 +206,55 @@ export function runStoreConformance(backend: string, create: () => Promise<Store
         assert.equal(row?.searchIndex, '{"fn":["Bergé Fox"],"m:":{"fn":["BERGÉ FOX"]}}');
       }));
 
+    void it('reads the search indexes changed after a position, with the position, in one snapshot', () =>
+      withStore(async (store) => {
+        const ownerId = await userWithHomes(store);
+        const files = (await store.getCollection('/files/alice/'))!;
+        const book = await store.createCollection({ ownerId, parentId: files.id, name: 'book', kind: 'addressbook' });
+        const other = await store.createCollection({ ownerId, parentId: files.id, name: 'other', kind: 'addressbook' });
+        const put = (collectionId: number, name: string, searchIndex: string | null) =>
+          store.putObject({ collectionId, name, body: bytes(`${name} ${String(searchIndex)}`), contentType: 'text/vcard', metadata: { uid: name, component: 'VCARD', searchIndex } });
+        for (const name of ['keep', 'edit', 'gone', 'moved-out', 'bare']) await put(book.id, name, name === 'bare' ? null : `{"fn":["${name}"]}`);
+        await put(other.id, 'moved-in', '{"fn":["moved-in"]}');
+        const sorted = (rows: readonly { name: string; searchIndex: string | null }[]) => [...rows].sort((a, b) => a.name.localeCompare(b.name)).map((r) => [r.name, r.searchIndex]);
+
+        const all = await store.searchIndexSince(book.id, 0);
+        const atFill = (await store.getCollection('/files/alice/book/'))!;
+        assert.equal(all.complete, true);
+        assert.equal(all.currentSeq, atFill.syncSeq);
+        assert.equal(all.createdAt, atFill.createdAt);
+        assert.deepEqual(sorted(all.members), [['bare', null], ['edit', '{"fn":["edit"]}'], ['gone', '{"fn":["gone"]}'], ['keep', '{"fn":["keep"]}'], ['moved-out', '{"fn":["moved-out"]}']]);
+        assert.deepEqual(all.removed, []);
+
+        await put(book.id, 'edit', '{"fn":["edited"]}');
+        await put(book.id, 'edit', '{"fn":["edited twice"]}');
+        await store.deleteObject(book.id, 'gone');
+        await put(book.id, 'brief', '{"fn":["brief"]}');
+        await store.deleteObject(book.id, 'brief');
+        await put(book.id, 'new', '{"fn":["new"]}');
+        await store.moveObject(book.id, 'moved-out', { parentId: other.id, name: 'moved-out', replace: false });
+        await store.moveObject(other.id, 'moved-in', { parentId: book.id, name: 'moved-in', replace: false });
+        const delta = await store.searchIndexSince(book.id, all.currentSeq);
+        assert.equal(delta.complete, false);
+        assert.equal(delta.currentSeq, (await store.getCollection('/files/alice/book/'))!.syncSeq);
+        assert.deepEqual(sorted(delta.members), [['edit', '{"fn":["edited twice"]}'], ['moved-in', '{"fn":["moved-in"]}'], ['new', '{"fn":["new"]}']]);
+        assert.deepEqual([...delta.removed].sort(), ['brief', 'gone', 'moved-out']);
+        const none = await store.searchIndexSince(book.id, delta.currentSeq);
+        assert.deepEqual([none.complete, none.members, none.removed, none.currentSeq], [false, [], [], delta.currentSeq]);
+
+        // A position the collection never reached, and one the pruned log no longer covers, read everything.
+        const ahead = await store.searchIndexSince(book.id, delta.currentSeq + 100);
+        assert.equal(ahead.complete, true);
+        assert.deepEqual(sorted(ahead.members), [['bare', null], ['edit', '{"fn":["edited twice"]}'], ['keep', '{"fn":["keep"]}'], ['moved-in', '{"fn":["moved-in"]}'], ['new', '{"fn":["new"]}']]);
+        await store.pruneChanges(Date.now() + 60_000);
+        const pruned = await store.searchIndexSince(book.id, all.currentSeq);
+        assert.equal(pruned.complete, true, 'the deletion of gone is no longer in the log');
+        assert.deepEqual(sorted(pruned.members), sorted(ahead.members));
+        const afterPrune = await store.searchIndexSince(book.id, pruned.currentSeq);
+        assert.deepEqual([afterPrune.complete, afterPrune.members.length], [false, 0]);
+        await assert.rejects(store.searchIndexSince(book.id + 1000, 0), NotFound);
+      }));
+
     void it('narrows a free-busy candidate query (mayBeBusy) without ever dropping an object that may be busy', () =>
       withStore(async (store) => {
         await userWithHomes(store);

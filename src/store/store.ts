@@ -85,6 +85,23 @@ export interface Destination {
   readonly replace: boolean;
 }
 
+/**
+ * A collection's search indexes as they changed after a position (Store.searchIndexSince), for a
+ * process that keeps them in memory and must bring them up to date without reading them all again.
+ */
+export interface SearchIndexDelta {
+  /** The collection's change position in the snapshot the rows were read in. */
+  readonly currentSeq: number;
+  /** The collection's creation time, so a caller can tell another collection that reused its id. */
+  readonly createdAt: number;
+  /** True: `members` is every member (a full read). False: only those changed after the position. */
+  readonly complete: boolean;
+  /** Members present now, with their stored search index (null: stored without one). */
+  readonly members: readonly { readonly name: string; readonly searchIndex: string | null }[];
+  /** Members changed after the position that are gone now (always empty when `complete`). */
+  readonly removed: readonly string[];
+}
+
 export interface Store {
   readonly backend: 'sqlite' | 'postgres';
   close(): Promise<void>;
@@ -126,6 +143,14 @@ export interface Store {
    * name; with a narrowing, only the rows it keeps (rows without an index are then left out).
    */
   listSearchIndex(collectionId: number, narrowing?: SearchNarrowing): Promise<{ readonly name: string; readonly searchIndex: string | null }[]>;
+  /**
+   * In one snapshot: the collection's change position and the search index of each member changed
+   * after `afterSeq` (or that it is gone). Every member instead (`complete`) when `afterSeq` is 0,
+   * when the change log no longer covers it (pruned past it: its horizon is later) or when it is a
+   * position the collection has not reached. A complete read is checked against the counters.
+   * NotFound when the collection does not exist.
+   */
+  searchIndexSince(collectionId: number, afterSeq: number): Promise<SearchIndexDelta>;
   changesSince(collectionId: number, afterSeq: number, limit: number): Promise<{ readonly changes: Change[]; readonly oldestSeq: number; readonly currentSeq: number }>;
   /**
    * The members changed after `afterSeq` (every member when 0), each once, oldest change first, at most

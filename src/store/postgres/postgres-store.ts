@@ -14,7 +14,7 @@ import type pg from 'pg';
 import { StoreUnavailable } from '../errors.ts';
 import { unexpectedAmong, type NodeRecord, type ReleaseExpectation, type ReleaseGuardState, type ReleaseIdentity, type ReleaseRecords, type ReleaseStore } from '../release-store.ts';
 import { knownMigration, planMigrations } from '../sqlite/migrator.ts';
-import type { Destination, HomeLayout, NewCollection, ObjectQuery, PutObjectInput, ReadinessReport, Store, StoredCredentials, WriteExpectation } from '../store.ts';
+import type { Destination, HomeLayout, NewCollection, ObjectQuery, PutObjectInput, ReadinessReport, SearchIndexDelta, Store, StoredCredentials, WriteExpectation } from '../store.ts';
 import type {
   AppPasswordRecord,
   Change,
@@ -35,6 +35,7 @@ import * as accounts from './accounts.ts';
 import * as changeLog from './change-log.ts';
 import * as reads from './reads.ts';
 import { ReplicaReads, type ReplicaStats } from './replica.ts';
+import { searchIndexSince } from './search-index-delta.ts';
 import { PgStoreContext } from './store-context.ts';
 import * as releaseState from './release-state.ts';
 import { unrehearsedBecause } from './rehearsals.ts';
@@ -317,6 +318,10 @@ export class PostgresStore implements Store, ReleaseStore {
 
   listSearchIndex(collectionId: number, narrowing?: SearchNarrowing): Promise<{ name: string; searchIndex: string | null }[]> {
     return reads.listSearchIndex(this.c, collectionId, narrowing);
+  }
+
+  searchIndexSince(collectionId: number, afterSeq: number): Promise<SearchIndexDelta> {
+    return searchIndexSince(this.c, collectionId, afterSeq);
   }
 
   getProperties(target: PropertyTarget): Promise<StoredProperty[]> {

@@ -18,6 +18,7 @@ import type {
   ObjectQuery,
   PutObjectInput,
   ReadinessReport,
+  SearchIndexDelta,
   Store,
   StoredCredentials,
   WriteExpectation,
@@ -59,6 +60,7 @@ import { ObjectTimeTree } from './object-time-tree.ts';
 import { copyOnline } from './online-copy.ts';
 import { queryBuilder, SqliteRunner, type PreparedRead } from './query.ts';
 import { rehearsedStepMs, unrehearsedBecause } from './rehearsals.ts';
+import { searchIndexSince } from './search-index-delta.ts';
 import { COLLECTION_COLUMNS, lastSegment, OBJECT_RECORD_COLUMNS, toCollection, toObject, toUser, USER_COLUMNS, type CollectionRow } from './rows.ts';
 import type { SqliteDatabase } from './schema.ts';
 import { announceStep, clearStep, currentStep, retryAfterSeconds } from './step-announcement.ts';
@@ -512,6 +514,10 @@ export class SqliteStore implements Store, ReleaseStore {
       if (narrowing !== undefined) query = query.where(narrowingCondition(narrowing, 'instr'));
       return this.q.all(query.orderBy('name')).map((row) => ({ name: row.name, searchIndex: row.search_index }));
     });
+  }
+
+  searchIndexSince(collectionId: number, afterSeq: number): Promise<SearchIndexDelta> {
+    return this.read(() => searchIndexSince(this.q, this.k, collectionId, afterSeq));
   }
 
   getProperties(target: PropertyTarget): Promise<StoredProperty[]> {
