@@ -120,9 +120,10 @@ export class SearchTextCache {
 }
 
 /**
- * One per process (each serving worker has its own): 32 M characters, ≈32 MB while the texts are
+ * One per process (each serving worker has its own): 16 M characters, ≈16 MB while the texts are
  * Latin-1 and up to twice that beyond. A 10,000-card book of the bench's contacts (~500 characters
- * of index text per card, each text also kept joined once) holds ~10 M, so about three such books or
- * hundreds of a few hundred cards; a book larger than the whole cap is narrowed by the store as before.
+ * of index text per card, each text also kept joined once) holds ~10 M, so one such book or a few
+ * dozen of a few hundred cards; a book larger than the whole cap is narrowed by the store as before.
+ * Kept small because every worker holds its own copy (issue 9's memory target is 200 MB per node).
  */
-export const SEARCH_TEXTS = new SearchTextCache(32 * 1024 * 1024);
+export const SEARCH_TEXTS = new SearchTextCache(16 * 1024 * 1024);
