@@ -14,7 +14,6 @@ import { caldav, dav } from '../dav/xml/names.ts';
 import { parseXml } from '../dav/xml/parse.ts';
 import { writeMultistatus, type MultistatusResponse } from '../dav/xml/multistatus.ts';
 import { el, findChild, textContent, type XmlElement } from '../dav/xml/tree.ts';
-import { extentsMeet } from '../ical/bounds.ts';
 import { renderCalendarData } from '../ical/calendar-data.ts';
 import { matchesFilter } from '../ical/filter.ts';
 import { FreeBusyCollector } from '../ical/freebusy.ts';
@@ -23,15 +22,15 @@ import { prepareTimezones, resolveZone, zoneFromVtimezone } from '../ical/timezo
 import { ExpansionLimitExceeded } from '../ical/types.ts';
 import type { CalendarDataRequest, CompFilter, QueryOptions, TimeRange } from '../ical/types.ts';
 import type { CollectionRecord, ObjectRecord, ObjectWithBody } from '../store/types.ts';
-import { InstanceExtentsCache } from './instance-extents.ts';
+import { InstanceMemory, type InstanceVerdict } from './instance-memory.ts';
 import { isCalendar, isCalendarObject } from './properties.ts';
 import { parseCalendarDataRequest, parseFilter, parseQueryTimezone, parseTimeRange } from './query-xml.ts';
 import { HURRIED_FILTER_MS, HURRY_AFTER_MS, QueryWork } from './query-work.ts';
 
 const CALENDAR_DATA = caldav('calendar-data');
 
-/** Instance extents of recurring objects seen by queries in this process (see instance-extents.ts). */
-const EXTENTS = new InstanceExtentsCache();
+/** What queries in this process learnt of objects' instances (see instance-memory.ts). */
+const INSTANCES = new InstanceMemory();
 
 /** The calendar's own zone (RFC 4791 §7.3): floating times in queries are read in it. */
 async function calendarZone(context: RequestContext, calendar: CollectionRecord): Promise<ICAL.Timezone | undefined> {
@@ -105,12 +104,13 @@ async function calendarQuery(context: RequestContext, resource: Resource, body: 
   const options: QueryOptions = floatingZone === undefined ? {} : { floatingZone };
 
   const instanceRange = instanceTimeRange(filter);
-  // A recurring object seen before whose instances all miss the range cannot match: neither read nor parsed.
-  const mayMatch = (object: ObjectRecord): boolean => {
-    if (instanceRange === undefined || object.component !== instanceRange.component) return true;
-    const extents = EXTENTS.get(object.etag);
-    return extents == null || extentsMeet(extents, instanceRange.range);
-  };
+  // What this process remembers of an object's instances (by ETag) decides without parsing it: one
+  // whose instances all miss the range is neither read nor parsed; under a filter that is only that
+  // time-range, one with an instance in the range matches.
+  const verdict = (object: ObjectRecord): InstanceVerdict =>
+    instanceRange === undefined || object.component !== instanceRange.component ? 'unknown' : INSTANCES.verdict(object.etag, instanceRange.range);
+  const mayMatch = (object: ObjectRecord): boolean => verdict(object) !== 'no';
+  const decidedByTime = instanceRange?.only === true && (request.calendarData === undefined || !needsParsing(request.calendarData));
   const candidates =
     resource.kind === 'object'
       ? await context.store.getObjectsWithBodies(calendar.id, [resource.object.name])
@@ -119,13 +119,18 @@ async function calendarQuery(context: RequestContext, resource: Resource, body: 
   const work = new QueryWork();
   for (const object of candidates) {
     await work.between();
-    if (!mayMatch(object)) continue;
-    const parsed = parseStored(object);
-    if (instanceRange !== undefined) EXTENTS.remember(object.etag, parsed.vcalendar);
-    const filterOptions = work.spentMs > HURRY_AFTER_MS ? { ...options, timeBudgetMs: HURRIED_FILTER_MS } : options;
-    if (!matchesFilter(parsed.vcalendar, filter, filterOptions)) continue;
+    const known = verdict(object);
+    if (known === 'no') continue;
     const path = `${calendar.path}${object.name}`;
     const objectResource = { kind: 'object' as const, path, collection: calendar, object };
+    if (known === 'yes' && decidedByTime) {
+      responses.push(await objectResponse(context, objectResource, encodePath(path), object, request, options));
+      continue;
+    }
+    const parsed = parseStored(object);
+    if (instanceRange !== undefined) INSTANCES.remember(object.etag, parsed.vcalendar);
+    const filterOptions = work.spentMs > HURRY_AFTER_MS ? { ...options, timeBudgetMs: HURRIED_FILTER_MS } : options;
+    if (!matchesFilter(parsed.vcalendar, filter, filterOptions)) continue;
     responses.push(await objectResponse(context, objectResource, encodePath(path), object, request, options, parsed));
   }
   return xmlResponse(207, writeMultistatus(responses));
@@ -135,11 +140,15 @@ async function calendarQuery(context: RequestContext, resource: Resource, body: 
  * The time range every match must have an instance in: the filter is one comp-filter on VEVENT, VTODO
  * or VJOURNAL with a time-range (§9.7.1 then tests instances, src/ical/filter.ts instancesMatch).
  */
-function instanceTimeRange(filter: CompFilter): { component: string; range: TimeRange } | undefined {
-  const [only, ...rest] = filter.compFilters;
-  if (only === undefined || rest.length > 0 || only.isNotDefined || only.timeRange === undefined) return undefined;
-  const component = only.name.toUpperCase();
-  return INSTANCE_COMPONENTS.has(component) ? { component, range: only.timeRange } : undefined;
+function instanceTimeRange(filter: CompFilter): { component: string; range: TimeRange; only: boolean } | undefined {
+  const [first, ...rest] = filter.compFilters;
+  if (filter.isNotDefined || filter.name.toUpperCase() !== 'VCALENDAR') return undefined;
+  if (first === undefined || rest.length > 0 || first.isNotDefined || first.timeRange === undefined) return undefined;
+  const component = first.name.toUpperCase();
+  if (!INSTANCE_COMPONENTS.has(component)) return undefined;
+  // `only`: nothing else to test, so an instance in the range is a match.
+  const only = filter.propFilters.length === 0 && first.propFilters.length === 0 && first.compFilters.length === 0;
+  return { component, range: first.timeRange, only };
 }
 
 const INSTANCE_COMPONENTS: ReadonlySet<string> = new Set(['VEVENT', 'VTODO', 'VJOURNAL']);

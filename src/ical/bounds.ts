@@ -5,7 +5,7 @@ import ICAL from 'ical.js';
 import { expandOccurrences } from './occurrences.ts';
 import { hasRecurrence, mainComponentType, recurrenceSet } from './occurrence-set.ts';
 import { instanceShape, isFloating, toUtcMs } from './occurrence-time.ts';
-import type { InstanceShape } from './occurrence-time.ts';
+import type { InstanceShape, RangeTest } from './occurrence-time.ts';
 import { DEFAULT_MAX_INSTANCES } from './types.ts';
 
 /** Floating times mean different instants in different zones; UTC-12 to UTC+14 is within 14 h either way. */
@@ -57,25 +57,36 @@ export function objectBounds(vcalendar: ICAL.Component, options?: { maxInstances
 /** Instances a recurring object may have for instanceExtents to describe it instance by instance. */
 export const MAX_EXTENT_INSTANCES = 64;
 
+/** What instanceSummary tells of an object's instances. */
+export interface InstanceSummary {
+  /**
+   * The closed intervals, one per instance of the main component (overrides applied, EXDATEs dropped),
+   * outside which no RFC 4791 §9.9 test of that instance can hold, as [lo0, hi0, lo1, hi1, ...] in UTC
+   * ms; floating values widen each by 14 h, so they hold in every zone. A time-range comp-filter on
+   * the main component can only match when some interval meets the range: for a recurring object this
+   * rules out the windows between its instances, which its overall bounds (objectBounds) cannot.
+   */
+  readonly extents: Float64Array;
+  /**
+   * Each instance's exact §9.9 test: a range meets the object exactly when it satisfies one of them
+   * (rangeSatisfies). null when a floating value or DATE makes the instants depend on the query's zone.
+   */
+  readonly tests: readonly RangeTest[] | null;
+}
+
 /**
- * The closed intervals, one per instance of the object's main component (overrides applied, EXDATEs
- * dropped), outside which no RFC 4791 §9.9 test of that instance can hold, as [lo0, hi0, lo1, hi1, ...]
- * in UTC ms; floating values widen each by 14 h, so the answer holds in every zone. A time-range
- * comp-filter on the main component can only match when some interval meets the range: for a
- * recurring object this rules out, without expanding again, the windows that fall between its
- * instances, which its overall bounds (objectBounds) cannot.
- *
- * null when it would not help or cannot be exact: no recurrence, more than maxInstances instances,
- * an unbounded rule, an instance without bounds, or expansion stopped by its time budget.
+ * The instances of the object's main component, summarised for time-range tests that need not parse
+ * the object again. null when they cannot be told exactly: more than maxInstances instances, an
+ * unbounded rule, an instance without bounds, or expansion stopped by its time budget.
  */
-export function instanceExtents(vcalendar: ICAL.Component, maxInstances = MAX_EXTENT_INSTANCES): Float64Array | null {
+export function instanceSummary(vcalendar: ICAL.Component, maxInstances = MAX_EXTENT_INSTANCES): InstanceSummary | null {
   const type = mainComponentType(vcalendar);
   if (type === null) return null;
   const components = vcalendar.getAllSubcomponents(type);
-  if (!components.some((c) => hasRecurrence(c) || c.hasProperty('recurrence-id'))) return null;
   const expansion = expandOccurrences(vcalendar, { start: null, end: null }, { maxInstances: maxInstances + 1 });
   if (expansion.truncated || expansion.occurrences.length > maxInstances) return null;
-  const slack = components.some(hasFloatingTime) ? FLOATING_SLACK_MS : 0;
+  const floating = components.some(hasFloatingTime);
+  const slack = floating ? FLOATING_SLACK_MS : 0;
   const extents = new Float64Array(expansion.occurrences.length * 2);
   let i = 0;
   for (const occurrence of expansion.occurrences) {
@@ -84,7 +95,18 @@ export function instanceExtents(vcalendar: ICAL.Component, maxInstances = MAX_EX
     extents[i++] = extent.lo - slack;
     extents[i++] = extent.hi + slack;
   }
-  return extents;
+  return { extents, tests: floating ? null : expansion.occurrences.map((occurrence) => occurrence.test) };
+}
+
+/**
+ * instanceSummary's extents for a recurring object (overrides count as recurrence); null for one that
+ * does not recur, whose index bounds already are its one instance, or when instanceSummary is null.
+ */
+export function instanceExtents(vcalendar: ICAL.Component, maxInstances = MAX_EXTENT_INSTANCES): Float64Array | null {
+  const type = mainComponentType(vcalendar);
+  if (type === null) return null;
+  if (!vcalendar.getAllSubcomponents(type).some((c) => hasRecurrence(c) || c.hasProperty('recurrence-id'))) return null;
+  return instanceSummary(vcalendar, maxInstances)?.extents ?? null;
 }
 
 /** Whether some interval of instanceExtents meets the range (closed, like the index bounds). */
