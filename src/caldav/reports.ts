@@ -22,7 +22,7 @@ import { prepareTimezones, resolveZone, zoneFromVtimezone } from '../ical/timezo
 import { ExpansionLimitExceeded } from '../ical/types.ts';
 import type { CalendarDataRequest, CompFilter, QueryOptions, TimeRange } from '../ical/types.ts';
 import type { CollectionRecord, ObjectRecord, ObjectWithBody } from '../store/types.ts';
-import { InstanceMemory, type InstanceVerdict } from './instance-memory.ts';
+import { InstanceMemory, memoryZone, type InstanceVerdict } from './instance-memory.ts';
 import { isCalendar, isCalendarObject } from './properties.ts';
 import { parseCalendarDataRequest, parseFilter, parseQueryTimezone, parseTimeRange } from './query-xml.ts';
 import { HURRIED_FILTER_MS, HURRY_AFTER_MS, QueryWork } from './query-work.ts';
@@ -107,8 +107,9 @@ async function calendarQuery(context: RequestContext, resource: Resource, body: 
   // What this process remembers of an object's instances (by ETag) decides without parsing it: one
   // whose instances all miss the range is neither read nor parsed; under a filter that is only that
   // time-range, one with an instance in the range matches.
+  const zone = memoryZone(options.floatingZone);
   const verdict = (object: ObjectRecord): InstanceVerdict =>
-    instanceRange === undefined || object.component !== instanceRange.component ? 'unknown' : INSTANCES.verdict(object.etag, instanceRange.range);
+    instanceRange === undefined || object.component !== instanceRange.component ? 'unknown' : INSTANCES.verdict(object.etag, instanceRange.range, zone);
   const mayMatch = (object: ObjectRecord): boolean => verdict(object) !== 'no';
   const decidedByTime = instanceRange?.only === true && (request.calendarData === undefined || !needsParsing(request.calendarData));
   const candidates =
@@ -128,7 +129,7 @@ async function calendarQuery(context: RequestContext, resource: Resource, body: 
       continue;
     }
     const parsed = parseStored(object);
-    if (instanceRange !== undefined) INSTANCES.remember(object.etag, parsed.vcalendar);
+    if (instanceRange !== undefined) INSTANCES.remember(object.etag, parsed.vcalendar, zone);
     const filterOptions = work.spentMs > HURRY_AFTER_MS ? { ...options, timeBudgetMs: HURRIED_FILTER_MS } : options;
     if (!matchesFilter(parsed.vcalendar, filter, filterOptions)) continue;
     responses.push(await objectResponse(context, objectResource, encodePath(path), object, request, options, parsed));

@@ -1,7 +1,8 @@
 // Tests for the index bounds: recurrence, overrides, alarms, floating slack and the unbounded cases.
 import { describe, it } from 'node:test';
 import assert from 'node:assert/strict';
-import { extentsMeet, instanceExtents, objectBounds } from './bounds.ts';
+import { extentsMeet, instanceSummary, objectBounds } from './bounds.ts';
+import { resolveZone } from './timezones.ts';
 import { parseCalendar } from './parse.ts';
 
 const ms = (iso: string): number => Date.parse(iso);
@@ -79,13 +80,13 @@ void describe('objectBounds', () => {
   });
 });
 
-function extents(lines: string[], maxInstances?: number): number[] | null {
+function extents(lines: string[], maxInstances?: number, zone?: string): number[] | null {
   const vcalendar = parseCalendar(['BEGIN:VCALENDAR', 'VERSION:2.0', ...lines, 'END:VCALENDAR', ''].join('\r\n'));
-  const result = instanceExtents(vcalendar, maxInstances);
-  return result === null ? null : [...result];
+  const result = instanceSummary(vcalendar, maxInstances, zone === undefined ? undefined : resolveZone(zone) ?? undefined);
+  return result === null ? null : [...result.extents];
 }
 
-void describe('instanceExtents', () => {
+void describe('instanceSummary', () => {
   void it('one interval per instance of a bounded rule, EXDATEs left out', () => {
     assert.deepEqual(extents(vevent('DTSTART:20240110T100000Z', 'DURATION:PT1H', 'RRULE:FREQ=WEEKLY;COUNT=3', 'EXDATE:20240117T100000Z')), [
       ms('2024-01-10T10:00:00Z'), ms('2024-01-10T11:00:00Z'),
@@ -101,17 +102,21 @@ void describe('instanceExtents', () => {
     assert.deepEqual(extents(lines), [ms('2024-01-10T10:00:00Z'), ms('2024-01-10T11:00:00Z'), ms('2024-03-01T08:00:00Z'), ms('2024-03-01T09:00:00Z')]);
   });
 
-  void it('floating and all-day instances are widened by 14 hours, so they hold in every zone', () => {
-    assert.deepEqual(extents(vevent('DTSTART;VALUE=DATE:20240110', 'RRULE:FREQ=DAILY;COUNT=1;INTERVAL=2')), [
-      ms('2024-01-10T00:00:00Z') - 14 * HOUR, ms('2024-01-11T00:00:00Z') + 14 * HOUR,
-    ]);
+  void it('floating and all-day instances are read in the zone given, UTC by default, and say so', () => {
+    const lines = vevent('DTSTART;VALUE=DATE:20240110', 'RRULE:FREQ=DAILY;COUNT=1;INTERVAL=2');
+    assert.deepEqual(extents(lines), [ms('2024-01-10T00:00:00Z'), ms('2024-01-11T00:00:00Z')]);
+    assert.deepEqual(extents(lines, undefined, 'Asia/Tokyo'), [ms('2024-01-09T15:00:00Z'), ms('2024-01-10T15:00:00Z')]);
+    const vcalendar = parseCalendar(['BEGIN:VCALENDAR', 'VERSION:2.0', ...lines, 'END:VCALENDAR', ''].join('\r\n'));
+    assert.equal(instanceSummary(vcalendar)?.floating, true);
+    const utc = parseCalendar(['BEGIN:VCALENDAR', 'VERSION:2.0', ...vevent('DTSTART:20240110T100000Z'), 'END:VCALENDAR', ''].join('\r\n'));
+    assert.equal(instanceSummary(utc)?.floating, false);
   });
 
-  void it('null when the object does not recur, the rule is unbounded, or it has more instances than asked', () => {
-    assert.equal(extents(vevent('DTSTART:20240110T100000Z', 'DTEND:20240110T110000Z')), null);
+  void it('null when the rule is unbounded or the object has more instances than asked', () => {
     assert.equal(extents(vevent('DTSTART:20240110T100000Z', 'DURATION:PT1H', 'RRULE:FREQ=WEEKLY')), null);
     assert.equal(extents(vevent('DTSTART:20240110T100000Z', 'DURATION:PT1H', 'RRULE:FREQ=DAILY;COUNT=10'), 9), null);
     assert.equal(extents(vevent('DTSTART:20240110T100000Z', 'DURATION:PT1H', 'RRULE:FREQ=DAILY;COUNT=9'), 9)?.length, 18);
+    assert.equal(extents(vevent('DTSTART:20240110T100000Z', 'DTEND:20240110T110000Z'))?.length, 2, 'one instance for an object that does not recur');
   });
 
   void it('extentsMeet compares closed intervals, as the index bounds do', () => {

@@ -62,54 +62,41 @@ export interface InstanceSummary {
   /**
    * The closed intervals, one per instance of the main component (overrides applied, EXDATEs dropped),
    * outside which no RFC 4791 §9.9 test of that instance can hold, as [lo0, hi0, lo1, hi1, ...] in UTC
-   * ms; floating values widen each by 14 h, so they hold in every zone. A time-range comp-filter on
-   * the main component can only match when some interval meets the range: for a recurring object this
-   * rules out the windows between its instances, which its overall bounds (objectBounds) cannot.
+   * ms. A time-range comp-filter on the main component can only match when some interval meets the
+   * range: for a recurring object this rules out the windows between its instances, which its overall
+   * bounds (objectBounds) cannot.
    */
   readonly extents: Float64Array;
-  /**
-   * Each instance's exact §9.9 test: a range meets the object exactly when it satisfies one of them
-   * (rangeSatisfies). null when a floating value or DATE makes the instants depend on the query's zone.
-   */
-  readonly tests: readonly RangeTest[] | null;
+  /** Each instance's exact §9.9 test: a range meets the object exactly when it satisfies one of them. */
+  readonly tests: readonly RangeTest[];
+  /** Whether a floating value or DATE made the instants depend on the zone they were read in. */
+  readonly floating: boolean;
 }
 
 /**
- * The instances of the object's main component, summarised for time-range tests that need not parse
- * the object again. null when they cannot be told exactly: more than maxInstances instances, an
- * unbounded rule, an instance without bounds, or expansion stopped by its time budget.
+ * The instances of the object's main component, floating values read in `floatingZone` (UTC when
+ * absent, as queries do), summarised for time-range tests that need not parse the object again. null
+ * when they cannot be told exactly: more than maxInstances instances, an unbounded rule, an instance
+ * without bounds, or expansion stopped by its time budget.
  */
-export function instanceSummary(vcalendar: ICAL.Component, maxInstances = MAX_EXTENT_INSTANCES): InstanceSummary | null {
+export function instanceSummary(vcalendar: ICAL.Component, maxInstances = MAX_EXTENT_INSTANCES, floatingZone?: ICAL.Timezone): InstanceSummary | null {
   const type = mainComponentType(vcalendar);
   if (type === null) return null;
-  const components = vcalendar.getAllSubcomponents(type);
-  const expansion = expandOccurrences(vcalendar, { start: null, end: null }, { maxInstances: maxInstances + 1 });
+  const options = floatingZone === undefined ? { maxInstances: maxInstances + 1 } : { maxInstances: maxInstances + 1, floatingZone };
+  const expansion = expandOccurrences(vcalendar, { start: null, end: null }, options);
   if (expansion.truncated || expansion.occurrences.length > maxInstances) return null;
-  const floating = components.some(hasFloatingTime);
-  const slack = floating ? FLOATING_SLACK_MS : 0;
   const extents = new Float64Array(expansion.occurrences.length * 2);
   let i = 0;
   for (const occurrence of expansion.occurrences) {
     const extent = testExtent({ startMs: occurrence.startMs, endMs: occurrence.endMs, test: occurrence.test });
     if (!Number.isFinite(extent.lo) || !Number.isFinite(extent.hi)) return null;
-    extents[i++] = extent.lo - slack;
-    extents[i++] = extent.hi + slack;
+    extents[i++] = extent.lo;
+    extents[i++] = extent.hi;
   }
-  return { extents, tests: floating ? null : expansion.occurrences.map((occurrence) => occurrence.test) };
+  return { extents, tests: expansion.occurrences.map((occurrence) => occurrence.test), floating: vcalendar.getAllSubcomponents(type).some(hasFloatingTime) };
 }
 
-/**
- * instanceSummary's extents for a recurring object (overrides count as recurrence); null for one that
- * does not recur, whose index bounds already are its one instance, or when instanceSummary is null.
- */
-export function instanceExtents(vcalendar: ICAL.Component, maxInstances = MAX_EXTENT_INSTANCES): Float64Array | null {
-  const type = mainComponentType(vcalendar);
-  if (type === null) return null;
-  if (!vcalendar.getAllSubcomponents(type).some((c) => hasRecurrence(c) || c.hasProperty('recurrence-id'))) return null;
-  return instanceSummary(vcalendar, maxInstances)?.extents ?? null;
-}
-
-/** Whether some interval of instanceExtents meets the range (closed, like the index bounds). */
+/** Whether some interval of an InstanceSummary's extents meets the range (closed, like the index bounds). */
 export function extentsMeet(extents: Float64Array, range: { start: number | null; end: number | null }): boolean {
   const start = range.start ?? -Infinity;
   const end = range.end ?? Infinity;
