@@ -55,6 +55,7 @@ import {
   type ReleaseExpectation,
   type ReleaseIdentity,
 } from './release-state.ts';
+import { GroupCommit } from './group-commit.ts';
 import { ObjectBusyIndex } from './object-busy.ts';
 import { ObjectTimeTree } from './object-time-tree.ts';
 import { copyOnline } from './online-copy.ts';
@@ -118,6 +119,7 @@ export class SqliteStore implements Store, ReleaseStore {
   // One transaction wrapper for every call: better-sqlite3 builds a new one per db.transaction().
   private readonly inTransaction: Database.Transaction<(fn: () => unknown) => unknown>;
   private readonly reads: HotReads;
+  private readonly writes: GroupCommit;
   private guard: ReleaseGuardState = { unexpected: undefined, schemaVersion: 0, canServe: true, pending: [] };
 
   private constructor(db: Database.Database, options: SqliteStoreOptions) {
@@ -131,6 +133,14 @@ export class SqliteStore implements Store, ReleaseStore {
     this.tree = new TreeWriter(this.q, this.k, this.now, this.busy);
     this.inTransaction = db.transaction((fn: () => unknown) => fn());
     this.reads = hotReads(this.q, this.k);
+    this.writes = new GroupCommit({
+      transaction: (fn) => this.transact('immediate', fn),
+      // Called inside the group's transaction, better-sqlite3's transaction function is a savepoint.
+      savepoint: (fn) => this.inTransaction(fn),
+      // Another process's lock (retried as a whole) and failures SQLite answers by rolling back the whole
+      // transaction (disk full, I/O, corruption): every write of the group fails with them.
+      abortsGroup: (error) => isBusy(error) || !this.db.inTransaction,
+    });
     this.lockBudgetMs = options.lockBudgetMs ?? 2000;
     this.migrations = options.migrations ?? SQLITE_MIGRATIONS;
   }
@@ -272,7 +282,7 @@ export class SqliteStore implements Store, ReleaseStore {
   }
 
   private write<T>(fn: () => T): Promise<T> {
-    return this.transact('immediate', fn);
+    return this.writes.write(fn);
   }
 
   private read<T>(fn: () => T): Promise<T> {
