@@ -1,6 +1,7 @@
 // A model of objects' time bounds for store tests: random bounds as calendars have them, and the check
 // that a store's time-range candidates are exactly the objects whose bounds meet each range.
 import assert from 'node:assert/strict';
+import { mulberry32 } from '../../bench/generate.ts';
 import type { Store } from '../../src/store/store.ts';
 
 const DAY = 86_400_000;
@@ -14,16 +15,7 @@ export interface Bounds {
 }
 
 /** A seeded generator, so a failure names a case that can be run again. */
-export function random(seed: number): () => number {
-  let state = seed >>> 0;
-  return () => {
-    state = (state + 0x6d2b79f5) >>> 0;
-    let t = state;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
+export const random = mulberry32;
 
 /** Bounds as calendars have them: mostly an hour, some spanning months, some open on one side or both. */
 export function randomBounds(next: () => number): Bounds {
@@ -61,4 +53,38 @@ export async function assertCandidates(store: Store, model: Model, next: () => n
       assert.deepEqual(actual, expected, `${label}: collection ${collectionId}, ${componentType ?? 'any component'}, range ${start} .. ${end}`);
     }
   }
+}
+
+/**
+ * Every kind of write on the calendars of the model (and the model with them): puts that replace,
+ * deletes, moves into another calendar, copies, then a whole calendar deleted; the candidates are
+ * checked after the object writes and after the calendar delete. `calendars` needs three.
+ */
+export async function writeEveryWay(
+  store: Store,
+  model: Model,
+  calendars: readonly number[],
+  put: (collectionId: number, name: string, bounds: Bounds) => Promise<void>,
+  next: () => number,
+): Promise<void> {
+  const [first, second, third] = calendars;
+  if (first === undefined || second === undefined || third === undefined) throw new Error('three calendars needed');
+  for (let i = 30; i < 60; i += 3) await put(first, `o${i}.ics`, randomBounds(next));
+  for (let i = 33; i < 60; i += 3) {
+    await store.deleteObject(first, `o${i}.ics`);
+    model.get(first)?.delete(`o${i}.ics`);
+  }
+  for (let i = 1; i < 40; i += 3) {
+    const bounds = model.get(second)?.get(`o${i}.ics`);
+    assert.ok(bounds);
+    await store.moveObject(second, `o${i}.ics`, { parentId: first, name: `moved-${i}.ics`, replace: false });
+    model.get(second)?.delete(`o${i}.ics`);
+    model.get(first)?.set(`moved-${i}.ics`, bounds);
+    await store.copyObject(first, `moved-${i}.ics`, { parentId: third, name: `copied-${i}.ics`, replace: false });
+    model.get(third)?.set(`copied-${i}.ics`, bounds);
+  }
+  await assertCandidates(store, model, next, 'after puts, deletes, moves and copies');
+  await store.deleteCollection(third);
+  model.delete(third);
+  await assertCandidates(store, model, next, 'after deleting a calendar');
 }

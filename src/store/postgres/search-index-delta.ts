@@ -3,6 +3,7 @@
 // REPEATABLE READ snapshot on the primary (a replica may lag the position it reports). Same answers
 // as the SQLite store (../sqlite/search-index-delta.ts). Must not import DAV or HTTP.
 import { NotFound } from '../errors.ts';
+import { changedAndRemoved, type NamedMemberRow } from '../search-index-delta.ts';
 import type { SearchIndexDelta } from '../store.ts';
 import { guardCount } from '../write-rules.ts';
 import type { PgStoreContext } from './store-context.ts';
@@ -23,18 +24,12 @@ export function searchIndexSince(c: PgStoreContext, collectionId: number, afterS
     }
     // Each member named by the log after the position once; whether it is there now, and its index,
     // come from the objects table of the same snapshot (pruning keeps every live member's latest entry).
-    const rows = await q.raw<{ member: string; id: number | null; search_index: string | null }>(
+    const rows = await q.raw<NamedMemberRow>(
       `SELECT m.member, o.id, o.search_index
        FROM (SELECT DISTINCT member FROM changes WHERE collection_id = $1 AND seq > $2 AND member <> '') m
        LEFT JOIN objects o ON o.collection_id = $1 AND o.name = m.member`,
       [collectionId, afterSeq],
     );
-    const members: { name: string; searchIndex: string | null }[] = [];
-    const removed: string[] = [];
-    for (const row of rows) {
-      if (row.id === null) removed.push(row.member);
-      else members.push({ name: row.member, searchIndex: row.search_index });
-    }
-    return { ...base, complete: false, members, removed };
+    return { ...base, complete: false, ...changedAndRemoved(rows) };
   });
 }

@@ -7,7 +7,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, it } from 'node:test';
 import Database from 'better-sqlite3';
-import { assertCandidates, random, randomBounds, type Bounds, type Model } from '../../../test/support/time-bounds-model.ts';
+import { assertCandidates, random, randomBounds, writeEveryWay, type Bounds, type Model } from '../../../test/support/time-bounds-model.ts';
 import { SQLITE_MIGRATIONS } from './migrations/index.ts';
 import { DATABASE_FILE, SqliteStore } from './sqlite-store.ts';
 
@@ -65,24 +65,7 @@ void describe('object_time_tree', () => {
         assert.ok(current.releaseRecords().applied.includes(15), 'the backfill ran');
         assert.deepEqual(treeSize(dir), { tree: 270, objects: 270 });
         await assertCandidates(current, model, next, 'after the backfill');
-        for (let i = 30; i < 60; i += 3) await put(current, calendars[0]!, `o${i}.ics`, randomBounds(next));
-        for (let i = 33; i < 60; i += 3) {
-          await current.deleteObject(calendars[0]!, `o${i}.ics`);
-          model.get(calendars[0]!)?.delete(`o${i}.ics`);
-        }
-        for (let i = 1; i < 40; i += 3) {
-          const bounds = model.get(calendars[1]!)?.get(`o${i}.ics`);
-          assert.ok(bounds);
-          await current.moveObject(calendars[1]!, `o${i}.ics`, { parentId: calendars[0]!, name: `moved-${i}.ics`, replace: false });
-          model.get(calendars[1]!)?.delete(`o${i}.ics`);
-          model.get(calendars[0]!)?.set(`moved-${i}.ics`, bounds);
-          await current.copyObject(calendars[0]!, `moved-${i}.ics`, { parentId: calendars[2]!, name: `copied-${i}.ics`, replace: false });
-          model.get(calendars[2]!)?.set(`copied-${i}.ics`, bounds);
-        }
-        await assertCandidates(current, model, next, 'after puts, deletes, moves and copies');
-        await current.deleteCollection(calendars[2]!);
-        model.delete(calendars[2]!);
-        await assertCandidates(current, model, next, 'after deleting a calendar');
+        await writeEveryWay(current, model, calendars, (collectionId, name, bounds) => put(current, collectionId, name, bounds), next);
         const left = [...model.values()].reduce((sum, objects) => sum + objects.size, 0);
         assert.deepEqual(treeSize(dir), { tree: left, objects: left }, 'one entry per object, none left behind');
         assert.ok(home > 0);

@@ -3,6 +3,7 @@
 // the read transaction SqliteStore opens (one snapshot). Must not import DAV or HTTP.
 import type { Kysely } from 'kysely';
 import { NotFound } from '../errors.ts';
+import { changedAndRemoved, type NamedMemberRow } from '../search-index-delta.ts';
 import type { SearchIndexDelta } from '../store.ts';
 import { guardCount } from '../write-rules.ts';
 import type { SqliteRunner } from './query.ts';
@@ -23,17 +24,11 @@ export function searchIndexSince(q: SqliteRunner, k: Kysely<SqliteDatabase>, col
   }
   // Each member named by the log after the position once; whether it is there now, and its index,
   // come from the objects table of the same snapshot (pruning keeps every live member's latest entry).
-  const rows = q.rawAll<{ member: string; id: number | null; search_index: string | null }>(
+  const rows = q.rawAll<NamedMemberRow>(
     `SELECT m.member, o.id, o.search_index
      FROM (SELECT DISTINCT member FROM changes WHERE collection_id = ? AND seq > ? AND member <> '') m
      LEFT JOIN objects o ON o.collection_id = ? AND o.name = m.member`,
     [collectionId, afterSeq, collectionId],
   );
-  const members: { name: string; searchIndex: string | null }[] = [];
-  const removed: string[] = [];
-  for (const row of rows) {
-    if (row.id === null) removed.push(row.member);
-    else members.push({ name: row.member, searchIndex: row.search_index });
-  }
-  return { ...base, complete: false, members, removed };
+  return { ...base, complete: false, ...changedAndRemoved(rows) };
 }
