@@ -231,3 +231,32 @@ void describe('shape helper', () => {
     assert.deepEqual(shape(root), ['{}a', { '{}x': '1' }, 't', ['{}b', {}]]);
   });
 });
+
+// Small documents are parsed once and their trees shared by later requests (see parseXml).
+void describe('parseXml on repeated documents', () => {
+  void it('answers the same document again with the same tree, which no caller can change', () => {
+    const text = '<D:propfind xmlns:D="DAV:"><D:prop><D:getetag/>tag</D:prop></D:propfind>';
+    const first = parseXml(text);
+    const again = parseXml(new TextEncoder().encode(text));
+    assert.deepEqual(shape(again), shape(first));
+    const prop = first.children[0];
+    assert.ok(prop?.type === 'element');
+    assert.throws(() => (prop.children as XmlNode[]).push({ type: 'text', text: 'more' }), TypeError);
+    assert.throws(() => {
+      (first as { name: string }).name = '{}other';
+    }, TypeError);
+    assert.deepEqual(shape(parseXml(text)), ['{DAV:}propfind', {}, ['{DAV:}prop', {}, ['{DAV:}getetag', {}], 'tag']]);
+  });
+
+  void it('still checks the declared encoding of bytes after the same text was parsed as a string', () => {
+    const text = '<?xml version="1.0" encoding="ISO-8859-1"?><a/>';
+    assert.equal(parseXml(text).name, '{}a');
+    rejects(new TextEncoder().encode(text), 'malformed');
+    rejects(new TextEncoder().encode(text), 'malformed');
+  });
+
+  void it('refuses a malformed document every time it is sent', () => {
+    rejects('<a><b></a>', 'malformed');
+    rejects('<a><b></a>', 'malformed');
+  });
+});

@@ -35,10 +35,46 @@ interface OpenElement {
   readonly children: XmlNode[];
 }
 
+// Small documents repeat: a client polls with the same PROPFIND body, and the same stored dead
+// properties are read on every request. Their trees are kept (frozen, so no caller can change one
+// another request sees), keyed by the exact text and by whether it came as bytes (which adds the
+// encoding check). Documents that failed to parse are never kept.
+const CACHED_MAX_CHARS = 4096;
+const CACHED_MAX_ENTRIES = 512;
+const parsedTrees = new Map<string, XmlElement>();
+
 export function parseXml(input: string | Uint8Array, limits?: Partial<XmlLimits>): XmlElement {
-  const { maxDepth, maxElements } = { ...DEFAULT_XML_LIMITS, ...limits };
   const fromBytes = typeof input !== 'string';
+  if (limits !== undefined || (fromBytes ? input.byteLength : input.length) > CACHED_MAX_CHARS) return parseText(fromBytes ? decodeUtf8(input) : input, fromBytes, limits);
   const source = fromBytes ? decodeUtf8(input) : input;
+  const key = fromBytes ? `b${source}` : `s${source}`;
+  const known = parsedTrees.get(key);
+  if (known !== undefined) {
+    // Most recently used last, so eviction takes the coldest.
+    parsedTrees.delete(key);
+    parsedTrees.set(key, known);
+    return known;
+  }
+  const root = freezeTree(parseText(source, fromBytes, undefined));
+  parsedTrees.set(key, root);
+  if (parsedTrees.size > CACHED_MAX_ENTRIES) {
+    const coldest = parsedTrees.keys().next();
+    if (coldest.done !== true) parsedTrees.delete(coldest.value);
+  }
+  return root;
+}
+
+function freezeTree(element: XmlElement): XmlElement {
+  for (const child of element.children) {
+    if (child.type === 'element') freezeTree(child);
+    else Object.freeze(child);
+  }
+  Object.freeze(element.children);
+  return Object.freeze(element);
+}
+
+function parseText(source: string, fromBytes: boolean, limits: Partial<XmlLimits> | undefined): XmlElement {
+  const { maxDepth, maxElements } = { ...DEFAULT_XML_LIMITS, ...limits };
 
   let body = source.charCodeAt(0) === 0xfeff ? source.slice(1) : source;
   const firstMarkup = body.search(NOT_XML_WHITESPACE);
@@ -109,10 +145,13 @@ export function parseXml(input: string | Uint8Array, limits?: Partial<XmlLimits>
   return root;
 }
 
+// One decoder for every call: decode() without { stream: true } keeps no state between calls.
+const UTF8 = new TextDecoder('utf-8', { fatal: true });
+
 function decodeUtf8(bytes: Uint8Array): string {
   try {
     // TextDecoder drops a leading UTF-8 BOM by default.
-    return new TextDecoder('utf-8', { fatal: true }).decode(bytes);
+    return UTF8.decode(bytes);
   } catch (error) {
     throw new XmlParseError('malformed', 'XML body is not valid UTF-8', { cause: error });
   }
