@@ -19,6 +19,9 @@ const TEXT_TEST = /[&<>\r\u0000-\u0008\u000B\u000C\u000E-\u001F\uFFFE\uFFFF]/;
 const TEXT_ALL = new RegExp(TEXT_TEST.source, 'g');
 const ATTRIBUTE_TEST = /[&<>"\t\n\r\u0000-\u0008\u000B\u000C\u000E-\u001F\uFFFE\uFFFF]/;
 const ATTRIBUTE_ALL = new RegExp(ATTRIBUTE_TEST.source, 'g');
+// Everything TEXT_TEST finds except CR. Stored calendar and vCard data are full of CRLF and seldom
+// hold anything else to escape, so text without these characters needs only its CRs replaced.
+const TEXT_BESIDES_CR = /[&<>\u0000-\u0008\u000B\u000C\u000E-\u001F\uFFFE\uFFFF]/;
 /* eslint-enable no-control-regex */
 
 function replaceSpecial(char: string): string {
@@ -35,7 +38,9 @@ function escapeWith(value: string, test: RegExp, all: RegExp): string {
  * `"abc"` on the wire, as clients that scan responses loosely expect.
  */
 export function escapeText(value: string): string {
-  return escapeWith(value, TEXT_TEST, TEXT_ALL);
+  const wellFormed = value.isWellFormed() ? value : value.toWellFormed();
+  if (TEXT_BESIDES_CR.test(wellFormed)) return wellFormed.replace(TEXT_ALL, replaceSpecial);
+  return wellFormed.includes('\r') ? wellFormed.replaceAll('\r', '&#13;') : wellFormed;
 }
 
 /** A double-quoted attribute value: as text, plus TAB and LF. */

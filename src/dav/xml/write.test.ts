@@ -29,6 +29,13 @@ void describe('escaping', () => {
     assert.equal(escapeAttribute('x\uD800y\uDC00'), 'x\uFFFDy\uFFFD');
     assert.equal(escapeText('\uD83D\uDE00'), '\u{1F600}');
   });
+
+  void it('escapes every CR of CRLF text, alone or next to other characters to escape', () => {
+    const card = 'BEGIN:VCARD\r\nFN:Ann\r\nEND:VCARD\r\n';
+    assert.equal(escapeText(card), 'BEGIN:VCARD&#13;\nFN:Ann&#13;\nEND:VCARD&#13;\n');
+    assert.equal(escapeText('NOTE:a & b\r\nX:\uD800\r\n'), 'NOTE:a &amp; b&#13;\nX:\uFFFD&#13;\n');
+    assert.equal(escapeText('\r\uD800\r'), '&#13;\uFFFD&#13;');
+  });
 });
 
 void describe('serializeElement prefixes', () => {
