@@ -311,3 +311,24 @@ void test('a verification in flight during invalidateUser does not refill the ca
   await drain(gates, [next]);
   assert.equal(source.lookups, 2);
 });
+
+void test('what the source reads with the credentials comes back with each success, as read by that request, and never with a failure', async () => {
+  let displayName = 'Alice';
+  let lookups = 0;
+  const record: CredentialRecord = { userId: 1, userName: 'alice', passwordHash: fakeHash('right'), appPasswordHashes: [], credentialsVersion: 1 };
+  const auth = new Authenticator<{ displayName: string }>(
+    {
+      lookup: (name) => {
+        lookups++;
+        return Promise.resolve(name === 'alice' ? { ...record, account: { displayName } } : null);
+      },
+    },
+    { verify: (hash, plain) => Promise.resolve(hash === fakeHash(plain)) },
+  );
+  assert.deepEqual(await auth.authenticate(basic('alice', 'right'), '192.0.2.1'), { kind: 'ok', userId: 1, userName: 'alice', appPasswordId: null, account: { displayName: 'Alice' } });
+  displayName = 'Alice B.';
+  // A cache hit: no verification, but the account is the one this request's lookup read.
+  assert.deepEqual(await auth.authenticate(basic('alice', 'right'), '192.0.2.1'), { kind: 'ok', userId: 1, userName: 'alice', appPasswordId: null, account: { displayName: 'Alice B.' } });
+  assert.equal(lookups, 2);
+  assert.deepEqual(await auth.authenticate(basic('alice', 'wrong'), '192.0.2.1'), { kind: 'invalid' });
+});

@@ -17,13 +17,16 @@ export interface CredentialRecord {
   readonly credentialsVersion: number;
 }
 
-/** Implemented by the store; called once per request, so it must be cheap. */
-export interface CredentialSource {
-  lookup(userName: string): Promise<CredentialRecord | null>;
+/**
+ * Implemented by the store; called once per request, so it must be cheap. `account` is whatever else
+ * the caller wants read with the credentials (the user's record): handed back on success, never cached.
+ */
+export interface CredentialSource<Account = never> {
+  lookup(userName: string): Promise<(CredentialRecord & { readonly account?: Account }) | null>;
 }
 
-export type AuthOutcome =
-  | { readonly kind: 'ok'; readonly userId: number; readonly userName: string; readonly appPasswordId: number | null }
+export type AuthOutcome<Account = never> =
+  | { readonly kind: 'ok'; readonly userId: number; readonly userName: string; readonly appPasswordId: number | null; readonly account?: Account }
   /** No or unparseable Authorization → 401. */
   | { readonly kind: 'missing' }
   /** Wrong user or password → 401. */
@@ -86,8 +89,8 @@ function nonNegative(name: string, value: number): number {
   return value;
 }
 
-export class Authenticator {
-  readonly #source: CredentialSource;
+export class Authenticator<Account = never> {
+  readonly #source: CredentialSource<Account>;
   readonly #now: () => number;
   readonly #verify: (hash: string, plain: string) => Promise<boolean>;
   readonly #cacheTtlMs: number;
@@ -105,7 +108,7 @@ export class Authenticator {
   // refills the cache nor is joined by later requests.
   #invalidations = 0;
 
-  constructor(source: CredentialSource, options: AuthenticatorOptions = {}) {
+  constructor(source: CredentialSource<Account>, options: AuthenticatorOptions = {}) {
     this.#source = source;
     this.#now = options.now ?? (() => performance.now());
     this.#verify = options.verify ?? verifyPassword;
@@ -120,7 +123,7 @@ export class Authenticator {
     this.#addressFailures = new FailureCounter(positiveInteger('maxFailuresPerAddress', options.maxFailuresPerAddress ?? 30), windowMs, maxKeys);
   }
 
-  async authenticate(authorizationHeader: string | undefined, clientAddress: string): Promise<AuthOutcome> {
+  async authenticate(authorizationHeader: string | undefined, clientAddress: string): Promise<AuthOutcome<Account>> {
     const credentials = parseBasicAuth(authorizationHeader);
     if (credentials === null) return MISSING;
     const { user, password } = credentials;
@@ -224,6 +227,7 @@ function stillValid(hit: VerifiedEntry, record: CredentialRecord): boolean {
   return record.appPasswordHashes.some((candidate) => candidate.id === hit.appPasswordId);
 }
 
-function ok(record: CredentialRecord, appPasswordId: number | null): AuthOutcome {
-  return { kind: 'ok', userId: record.userId, userName: record.userName, appPasswordId };
+function ok<Account>(record: CredentialRecord & { readonly account?: Account }, appPasswordId: number | null): AuthOutcome<Account> {
+  const outcome = { kind: 'ok' as const, userId: record.userId, userName: record.userName, appPasswordId };
+  return record.account === undefined ? outcome : { ...outcome, account: record.account };
 }

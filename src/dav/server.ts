@@ -20,7 +20,8 @@ import { CORE_PROPERTIES } from './properties/core.ts';
 import type { DavRequest, DavResponse } from './request.ts';
 import { isVisibleTo, resolveResource } from './resolve.ts';
 
-export type Authenticate = (authorization: string | undefined, clientAddress: string) => Promise<AuthOutcome>;
+/** On success the outcome may carry the user's record, read with the credentials (one store read, not two). */
+export type Authenticate = (authorization: string | undefined, clientAddress: string) => Promise<AuthOutcome<UserRecord>>;
 
 /** The little the DAV layer needs to report faults; pino satisfies it. */
 export interface DavLogger {
@@ -109,7 +110,7 @@ export class DavServer {
     const outcome = await this.options.authenticate(request.headers.authorization, request.clientAddress);
     switch (outcome.kind) {
       case 'ok': {
-        const user = await this.options.store.getUser(outcome.userName);
+        const user = outcome.account ?? (await this.options.store.getUser(outcome.userName));
         if (user !== null) return user;
         return { response: this.challenge() };
       }

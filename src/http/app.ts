@@ -18,6 +18,7 @@ import { startChangePruner } from '../sync/pruner.ts';
 import { syncPlugin } from '../sync/plugin.ts';
 import { currentReleaseIdentity } from '../release/identity.ts';
 import type { Store } from '../store/store.ts';
+import type { UserRecord } from '../store/types.ts';
 import { sendAlarmWebhook, type AlarmPayload } from './alarm-webhook.ts';
 import { startBackgroundBackfill, type BackgroundBackfill } from './backfill-node.ts';
 import { HttpFrontend } from './http-server.ts';
@@ -108,7 +109,13 @@ export function createLogger(config: Pick<Config, 'logLevel'>, destination?: pin
 }
 
 export function buildDavServer(store: Store, config: Config, logger: Logger): DavServer {
-  const authenticator = new Authenticator({ lookup: (name) => store.lookupCredentials(name) });
+  // The user's record comes with the credentials every request reads, so the request needs no second read.
+  const authenticator = new Authenticator<UserRecord>({
+    lookup: async (name) => {
+      const found = await store.lookupAccount(name);
+      return found === null ? null : { ...found, account: found.user };
+    },
+  });
   return new DavServer({
     store,
     authenticate: (authorization, address) => authenticator.authenticate(authorization, address),

@@ -73,6 +73,26 @@ export function runStoreConformance(backend: string, create: () => Promise<Store
         assert.equal(await store.lookupCredentials('nobody'), null);
       }));
 
+    void it('reads an account: the credentials lookupCredentials gives and the record getUser gives, current after every change', () =>
+      withStore(async (store) => {
+        await store.createUser({ name: 'alice', email: 'alice@example.org', displayName: 'Alice', passwordHash: 'old' });
+        await store.createUser({ name: 'bob', email: null, displayName: null, passwordHash: null });
+        const { user, ...credentials } = (await store.lookupAccount('alice'))!;
+        assert.deepEqual(credentials, await store.lookupCredentials('alice'));
+        assert.deepEqual(user, await store.getUser('alice'));
+        assert.equal(user.email, 'alice@example.org');
+        await store.setPasswordHash('alice', 'new');
+        await store.addAppPassword('alice', 'phone', 'app-hash');
+        const changed = (await store.lookupAccount('alice'))!;
+        assert.equal(changed.passwordHash, 'new');
+        assert.deepEqual(changed.appPasswordHashes.map((a) => a.hash), ['app-hash']);
+        assert.ok(changed.credentialsVersion > credentials.credentialsVersion);
+        const bob = (await store.lookupAccount('bob'))!;
+        assert.deepEqual(bob.user, await store.getUser('bob'));
+        assert.equal(bob.passwordHash, null);
+        assert.equal(await store.lookupAccount('nobody'), null);
+      }));
+
     void it('creates homes once, with their first collections and properties', () =>
       withStore(async (store) => {
         const id = await userWithHomes(store);

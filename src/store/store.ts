@@ -26,6 +26,11 @@ export interface StoredCredentials {
   readonly credentialsVersion: number;
 }
 
+/** A user's credentials and record read together: what an authenticated request needs, in one read. */
+export interface StoredAccount extends StoredCredentials {
+  readonly user: UserRecord;
+}
+
 /**
  * What a write expects to find, checked inside its transaction (compare-and-swap):
  * `undefined` = anything, `{ absent: true }` = nothing there, `{ etag }` = exactly this version.
@@ -119,6 +124,8 @@ export interface Store {
   listAppPasswords(userName: string): Promise<AppPasswordRecord[]>;
   revokeAppPassword(userName: string, label: string): Promise<boolean>;
   lookupCredentials(userName: string): Promise<StoredCredentials | null>;
+  /** lookupCredentials and getUser in one read (every authenticated request needs both). */
+  lookupAccount(userName: string): Promise<StoredAccount | null>;
 
   /** Creates whichever of the given homes (and their first collections) do not exist yet. Idempotent. */
   ensureHomes(ownerId: number, homes: readonly HomeLayout[]): Promise<void>;

@@ -4,7 +4,7 @@
 // Must not import DAV or HTTP.
 import { UserExists } from '../errors.ts';
 import { toUser, USER_COLUMNS } from '../sqlite/rows.ts';
-import type { StoredCredentials } from '../store.ts';
+import type { StoredAccount, StoredCredentials } from '../store.ts';
 import type { AppPasswordRecord, UserRecord } from '../types.ts';
 import type { PgSession } from './session.ts';
 import type { PgStoreContext } from './store-context.ts';
@@ -108,5 +108,21 @@ export function lookupCredentials(c: PgStoreContext, userName: string): Promise<
     const user = rows[0];
     if (user === undefined) return null;
     return { userId: user.id, userName: user.name, passwordHash: user.password_hash, appPasswordHashes: user.app, credentialsVersion: user.credentials_version };
+  });
+}
+
+/** lookupCredentials with the user's record, still one statement (see store.ts lookupAccount). */
+export function lookupAccount(c: PgStoreContext, userName: string): Promise<StoredAccount | null> {
+  return c.one(async (q) => {
+    const rows = await q.raw<{ id: number; name: string; email: string | null; display_name: string | null; created_at: number; password_hash: string | null; credentials_version: number; app: { id: number; hash: string }[] }>(
+      `SELECT u.id, u.name, u.email, u.display_name, u.created_at, u.password_hash, u.credentials_version,
+              COALESCE((SELECT json_agg(json_build_object('id', a.id, 'hash', a.hash) ORDER BY a.id)
+                        FROM app_passwords a WHERE a.user_id = u.id), '[]'::json) AS app
+       FROM users u WHERE u.name = $1`,
+      [userName],
+    );
+    const user = rows[0];
+    if (user === undefined) return null;
+    return { userId: user.id, userName: user.name, passwordHash: user.password_hash, appPasswordHashes: user.app, credentialsVersion: user.credentials_version, user: toUser(user) };
   });
 }

@@ -14,7 +14,7 @@ import type pg from 'pg';
 import { StoreUnavailable } from '../errors.ts';
 import { unexpectedAmong, type NodeRecord, type ReleaseExpectation, type ReleaseGuardState, type ReleaseIdentity, type ReleaseRecords, type ReleaseStore } from '../release-store.ts';
 import { knownMigration, planMigrations } from '../sqlite/migrator.ts';
-import type { Destination, HomeLayout, NewCollection, ObjectQuery, PutObjectInput, ReadinessReport, SearchIndexDelta, Store, StoredCredentials, WriteExpectation } from '../store.ts';
+import type { Destination, HomeLayout, NewCollection, ObjectQuery, PutObjectInput, ReadinessReport, SearchIndexDelta, Store, StoredAccount, StoredCredentials, WriteExpectation } from '../store.ts';
 import type {
   AppPasswordRecord,
   Change,
@@ -270,6 +270,10 @@ export class PostgresStore implements Store, ReleaseStore {
 
   lookupCredentials(userName: string): Promise<StoredCredentials | null> {
     return accounts.lookupCredentials(this.c, userName);
+  }
+
+  lookupAccount(userName: string): Promise<StoredAccount | null> {
+    return accounts.lookupAccount(this.c, userName);
   }
 
   ensureHomes(ownerId: number, homes: readonly HomeLayout[]): Promise<void> {

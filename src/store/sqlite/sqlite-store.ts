@@ -20,6 +20,7 @@ import type {
   ReadinessReport,
   SearchIndexDelta,
   Store,
+  StoredAccount,
   StoredCredentials,
   WriteExpectation,
 } from '../store.ts';
@@ -420,6 +421,21 @@ export class SqliteStore implements Store, ReleaseStore {
     });
   }
 
+  lookupAccount(userName: string): Promise<StoredAccount | null> {
+    return this.read(() => {
+      const user = this.reads.account.first(userName);
+      if (user === undefined) return null;
+      return {
+        userId: user.id,
+        userName: user.name,
+        passwordHash: user.password_hash,
+        appPasswordHashes: this.reads.appPasswordHashes.all(user.id),
+        credentialsVersion: user.credentials_version,
+        user: toUser(user),
+      };
+    });
+  }
+
   ensureHomes(ownerId: number, homes: readonly HomeLayout[]): Promise<void> {
     return this.write(() => {
       for (const home of homes) {
@@ -690,6 +706,7 @@ export class SqliteStore implements Store, ReleaseStore {
 interface HotReads {
   readonly credentials: PreparedRead<{ id: number; name: string; password_hash: string | null; credentials_version: number }>;
   readonly appPasswordHashes: PreparedRead<{ id: number; hash: string }>;
+  readonly account: PreparedRead<{ id: number; name: string; email: string | null; display_name: string | null; created_at: number; password_hash: string | null; credentials_version: number }>;
   readonly collectionByPath: PreparedRead<CollectionRow>;
   readonly collectionById: PreparedRead<CollectionRow>;
   readonly counters: PreparedRead<{ object_count: number; child_count: number; path: string; sync_seq: number }>;
@@ -703,6 +720,7 @@ function hotReads(q: SqliteRunner, k: Kysely<SqliteDatabase>): HotReads {
   return {
     credentials: q.once(() => k.selectFrom('users').select(['id', 'name', 'password_hash', 'credentials_version']).where('name', '=', '')),
     appPasswordHashes: q.once(() => k.selectFrom('app_passwords').select(['id', 'hash']).where('user_id', '=', 0).orderBy('id')),
+    account: q.once(() => k.selectFrom('users').select([...USER_COLUMNS, 'password_hash', 'credentials_version']).where('name', '=', '')),
     collectionByPath: q.once(() => k.selectFrom('collections').select(COLLECTION_COLUMNS).where('path', '=', '')),
     collectionById: q.once(() => k.selectFrom('collections').select(COLLECTION_COLUMNS).where('id', '=', 0)),
     counters: q.once(() => k.selectFrom('collections').select(['object_count', 'child_count', 'path', 'sync_seq']).where('id', '=', 0)),
