@@ -23,7 +23,11 @@ export function isVisibleTo(user: UserRecord, segments: readonly string[]): bool
   return ownsPath(user, segments);
 }
 
-export async function resolveResource(store: Store, user: UserRecord, parsed: ParsedPath): Promise<Resource | null> {
+/**
+ * `withBody` reads an object's body with it (for GET, which would read it next anyway): the resource's
+ * `object` is then an ObjectWithBody.
+ */
+export async function resolveResource(store: Store, user: UserRecord, parsed: ParsedPath, withBody = false): Promise<Resource | null> {
   const { segments } = parsed;
   const [first, second] = segments;
   if (segments.length === 0) return { kind: 'root', path: '/' };
@@ -39,10 +43,10 @@ export async function resolveResource(store: Store, user: UserRecord, parsed: Pa
   if (!isSpace(first)) return null;
   const asCollection = collectionPath(segments);
   if (!parsed.trailingSlash && segments.length > 2) {
-    const parent = await store.getCollection(collectionPath(segments.slice(0, -1)));
-    if (parent === null) return null;
     const name = segments[segments.length - 1] ?? '';
-    const object = await store.getObject(parent.id, name);
+    const member = await store.getMember(collectionPath(segments.slice(0, -1)), name, withBody);
+    if (member === null) return null;
+    const { collection: parent, object } = member;
     if (object !== null) return { kind: 'object', path: `${parent.path}${name}`, collection: parent, object };
   }
   const collection = await store.getCollection(asCollection);

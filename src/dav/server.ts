@@ -86,7 +86,7 @@ export class DavServer {
       if (!isVisibleTo(user, parsed.segments)) throw new DavError(404, 'Not found.');
       await this.ensureHomes(user);
       const context: RequestContext = { request, store: this.options.store, user, settings: this.options.settings, registry: this.registry };
-      const resource = await resolveResource(this.options.store, user, parsed);
+      const resource = await resolveResource(this.options.store, user, parsed, method === 'GET');
       const handler = this.methods.get(method);
       if (handler === undefined) {
         // RFC 9110 §15.6.2: 501 for a method the server does not implement for any resource.

@@ -106,6 +106,28 @@ export function runStoreConformance(backend: string, create: () => Promise<Store
         assert.deepEqual(props.map((p) => p.name), ['{DAV:}displayname']);
       }));
 
+    void it('reads a collection and one member together, the body only when asked', () =>
+      withStore(async (store) => {
+        await userWithHomes(store);
+        const calendar = (await store.getCollection('/calendars/alice/default/'))!;
+        const body = bytes('BEGIN:VCALENDAR\r\nX-ODD: ünïcode\r\nEND:VCALENDAR\r\n');
+        await store.putObject({ collectionId: calendar.id, name: 'a b.ics', body, contentType: 'text/calendar', metadata: { uid: 'u1', component: 'VEVENT' } });
+        const plain = (await store.getMember('/calendars/alice/default/', 'a b.ics', false))!;
+        assert.deepEqual(plain.collection, await store.getCollection('/calendars/alice/default/'));
+        assert.deepEqual(plain.object, await store.getObject(calendar.id, 'a b.ics'));
+        const withBody = (await store.getMember('/calendars/alice/default/', 'a b.ics', true))!;
+        const stored = (await store.getObjectWithBody(calendar.id, 'a b.ics'))!;
+        assert.deepEqual({ ...withBody.object, body: undefined }, { ...stored, body: undefined });
+        assert.ok(withBody.object !== null && 'body' in withBody.object);
+        assert.deepEqual(Buffer.from(withBody.object.body), Buffer.from(body));
+        const absent = (await store.getMember('/calendars/alice/default/', 'missing.ics', true))!;
+        assert.deepEqual(absent, { collection: plain.collection, object: null });
+        assert.equal(await store.getMember('/calendars/alice/nothing/', 'a b.ics', false), null);
+        const home = (await store.getMember('/calendars/alice/', 'default', false))!;
+        assert.equal(home.collection.kind, 'calendar-home');
+        assert.equal(home.object, null);
+      }));
+
     void it('stores bodies byte for byte with a content ETag, and counts and logs every change', () =>
       withStore(async (store) => {
         await userWithHomes(store);

@@ -135,6 +135,11 @@ export interface Store {
   getCollectionById(id: number): Promise<CollectionRecord | null>;
   getObject(collectionId: number, name: string): Promise<ObjectRecord | null>;
   getObjectWithBody(collectionId: number, name: string): Promise<ObjectWithBody | null>;
+  /**
+   * The collection at `collectionPath` and its member `name` (with the body when asked) in one read:
+   * null when there is no such collection, `object` null when it has no such member.
+   */
+  getMember(collectionPath: string, name: string, withBody: boolean): Promise<{ readonly collection: CollectionRecord; readonly object: ObjectRecord | ObjectWithBody | null } | null>;
   /** Every direct member, read in one snapshot and checked against the collection's counters. */
   listMembers(collectionId: number): Promise<CollectionMembers>;
   getProperties(target: PropertyTarget): Promise<StoredProperty[]>;

@@ -8,13 +8,15 @@ import { checkPreconditions } from '../preconditions.ts';
 import type { DavResponse } from '../request.ts';
 import type { Resource } from '../resource.ts';
 import { escapeAttribute, escapeText } from '../xml/write.ts';
+import type { ObjectRecord, ObjectWithBody } from '../../store/types.ts';
 
 export async function get(context: RequestContext, resource: Resource | null): Promise<DavResponse> {
   if (resource === null) throw new DavError(404, 'Not found.');
   const head = context.request.method === 'HEAD';
   if (resource.kind !== 'object') return collectionIndex(context, resource, head);
   checkPreconditions(context.request, resource.object.etag, true);
-  const object = await context.store.getObjectWithBody(resource.collection.id, resource.object.name);
+  // The server resolves a GET's target with its body (one read); a resource from elsewhere has none yet.
+  const object = hasBody(resource.object) ? resource.object : await context.store.getObjectWithBody(resource.collection.id, resource.object.name);
   if (object === null) throw new DavError(404, 'Not found.');
   // The ETag names the stored state, which clients send back in If-Match, whatever the representation.
   const represent = context.registry.representation(resource.collection.kind);
@@ -28,6 +30,10 @@ export async function get(context: RequestContext, resource: Resource | null): P
   };
   if (represent !== undefined) headers.Vary = 'Accept';
   return head ? { status: 200, headers } : { status: 200, headers, body };
+}
+
+function hasBody(object: ObjectRecord): object is ObjectWithBody {
+  return 'body' in object;
 }
 
 async function collectionIndex(context: RequestContext, resource: Resource, head: boolean): Promise<DavResponse> {

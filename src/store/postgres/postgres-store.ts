@@ -308,6 +308,10 @@ export class PostgresStore implements Store, ReleaseStore {
     return reads.getObjectWithBody(this.c, collectionId, name);
   }
 
+  getMember(collectionPath: string, name: string, withBody: boolean): Promise<{ collection: CollectionRecord; object: ObjectRecord | ObjectWithBody | null } | null> {
+    return reads.getMember(this.c, collectionPath, name, withBody);
+  }
+
   listMembers(collectionId: number): Promise<CollectionMembers> {
     return reads.listMembers(this.c, collectionId);
   }

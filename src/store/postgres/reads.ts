@@ -5,7 +5,7 @@
 // heavy reads of a collection's objects (queries, multiget) may be served by a read replica that is
 // current for the collection (replica.ts). Must not import DAV or HTTP.
 import { sql } from 'kysely';
-import { COLLECTION_COLUMNS, OBJECT_COLUMNS, toCollection, toObject } from '../sqlite/rows.ts';
+import { COLLECTION_COLUMNS, OBJECT_COLUMNS, toCollection, toObject, type CollectionRow, type ObjectRow } from '../sqlite/rows.ts';
 import type { ObjectQuery } from '../store.ts';
 import { compareCodePoints } from '../name-order.ts';
 import { OBJECT_TIME_BOX } from './migrations/0010-object-time-box.ts';
@@ -40,6 +40,28 @@ export function getObjectWithBody(c: PgStoreContext, collectionId: number, name:
   return c.one(async (q) => {
     const row = await q.first(c.k.selectFrom('objects').select([...OBJECT_COLUMNS, 'body']).where('collection_id', '=', collectionId).where('name', '=', name));
     return row === undefined ? null : { ...toObject(row), body: row.body };
+  });
+}
+
+// The collection's columns as they are, the object's prefixed: one statement (one snapshot, one round trip).
+const MEMBER_SELECT = [...COLLECTION_COLUMNS.map((column) => `c.${column}`), ...OBJECT_COLUMNS.map((column) => `o.${column} AS o_${column}`)].join(', ');
+
+type MemberRow = CollectionRow & { [K in keyof ObjectRow as `o_${K}`]: ObjectRow[K] | null } & { o_body?: Uint8Array | null };
+
+export function getMember(c: PgStoreContext, collectionPath: string, name: string, withBody: boolean): Promise<{ collection: CollectionRecord; object: ObjectRecord | ObjectWithBody | null } | null> {
+  return c.one(async (q) => {
+    const rows = await q.raw<MemberRow>(
+      `SELECT ${MEMBER_SELECT}${withBody ? ', o.body AS o_body' : ''}
+       FROM collections c LEFT JOIN objects o ON o.collection_id = c.id AND o.name = $2 WHERE c.path = $1`,
+      [collectionPath, name],
+    );
+    const row = rows[0];
+    if (row === undefined) return null;
+    const collection = toCollection(row);
+    if (row.o_id === null) return { collection, object: null };
+    // Every object column is NOT NULL but uid and component, so a found object's row is complete.
+    const object = toObject(Object.fromEntries(OBJECT_COLUMNS.map((column) => [column, row[`o_${column}`]])) as unknown as ObjectRow);
+    return { collection, object: withBody && row.o_body != null ? { ...object, body: row.o_body } : object };
   });
 }
 

@@ -480,6 +480,15 @@ export class SqliteStore implements Store, ReleaseStore {
     });
   }
 
+  getMember(collectionPath: string, name: string, withBody: boolean): Promise<{ collection: CollectionRecord; object: ObjectRecord | ObjectWithBody | null } | null> {
+    return this.read(() => {
+      const row = this.collectionRow(collectionPath);
+      if (row === undefined) return null;
+      const object = (withBody ? this.reads.objectWithBody : this.reads.object).first(row.id, name) ?? null;
+      return { collection: toCollection(row), object };
+    });
+  }
+
   listMembers(collectionId: number): Promise<CollectionMembers> {
     return this.read(() => {
       const parent = this.reads.counters.first(collectionId);
