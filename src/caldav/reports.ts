@@ -178,7 +178,10 @@ async function calendarMultiget(context: RequestContext, _resource: Resource, bo
     }
     let options = zones.get(hit.collection.id);
     if (options === undefined) {
-      const floatingZone = request.calendarData === undefined ? undefined : await calendarZone(context, hit.collection);
+      // The zone only matters to data that is parsed (expand, limit-*, component selection); the
+      // stored text is sent as it is otherwise, and the calendar's properties need not be read.
+      const parses = request.calendarData !== undefined && needsParsing(request.calendarData);
+      const floatingZone = parses ? await calendarZone(context, hit.collection) : undefined;
       options = floatingZone === undefined ? {} : { floatingZone };
       zones.set(hit.collection.id, options);
     }

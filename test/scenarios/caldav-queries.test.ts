@@ -497,6 +497,16 @@ void describe('floating times and query time zones', () => {
     assert.deepEqual(await expandIn('<C:timezone-id>Asia/Tokyo</C:timezone-id>'), ['DTSTART:20260310T010000Z', 'DTEND:20260310T020000Z']);
   });
 
+  void it("expands floating times of a multiget in the calendar's time zone, and sends unexpanded data as stored", async () => {
+    const multiget = (data: string): Promise<string> =>
+      report(h, NY, `<C:calendar-multiget ${NS_DECL}><D:prop><D:getetag/>${data}</D:prop><D:href>${NY}floating.ics</D:href></C:calendar-multiget>`)
+        .then((result) => result.data.get(`${NY}floating.ics`) ?? '');
+    const expanded = contentLines(await multiget('<C:calendar-data><C:expand start="20260309T000000Z" end="20260312T000000Z"/></C:calendar-data>'));
+    assert.deepEqual(expanded.filter((l) => /^(DTSTART|DTEND)[:;]/u.test(l)), ['DTSTART:20260310T140000Z', 'DTEND:20260310T150000Z']);
+    const plain = contentLines(await multiget('<C:calendar-data/>'));
+    assert.deepEqual(plain.filter((l) => /^(DTSTART|DTEND)[:;]/u.test(l)), ['DTSTART:20260310T100000', 'DTEND:20260310T110000']);
+  });
+
   void it("applies an object's embedded VTIMEZONE to that object only", async () => {
     // own-zone: 10:00 at +05:00 = 05:00Z; real-zone: 10:00 CET = 09:00Z.
     assert.deepEqual(await timed('20260310T050000Z', '20260310T051500Z'), ['own-zone.ics']);
