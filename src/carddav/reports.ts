@@ -38,6 +38,10 @@ function splitAddressData(body: XmlElement): CardReportRequest {
   return { props, addressData: dataElement === undefined ? undefined : parseAddressDataRequest(dataElement) };
 }
 
+function sendsStoredText(data: AddressDataRequest): boolean {
+  return data.version === undefined && (data.allProps || (data.props ?? []).length === 0);
+}
+
 function cardResponse(
   context: RequestContext,
   book: CollectionRecord,
@@ -50,8 +54,9 @@ function cardResponse(
   const data = request.addressData;
   const render = (): string => {
     const text = Buffer.from(object.body).toString('utf8');
-    // Everything selected in the card's own version is the stored text itself (address-data.ts): no parse.
-    if (data === undefined || (data.version === undefined && (data.allProps || (data.props ?? []).length === 0))) return text;
+    // Everything in the stored version is the stored text byte for byte (address-data.ts): a stored
+    // card was validated when written, and needs no parse to be sent as it is.
+    if (data === undefined || sendsStoredText(data)) return text;
     return renderAddressData(text, parsed ?? parseCard(text), data);
   };
   return responseWithData(context, resource, href, request.props, data === undefined ? undefined : { name: ADDRESS_DATA, render });

@@ -232,6 +232,15 @@ void describe('addressbook-multiget', () => {
     assert.equal(contentLines(result.data.get(`${BOOK}zoe.vcf`) ?? '')[1], 'VERSION:4.0');
     assert.equal(result.data.get('/addressbooks/alice/work/yamada%20t.vcf'), CARDS['yamada.vcf']);
   });
+
+  void it('sends each card as stored, in its own version, when address-data names no version and no property', async () => {
+    const hrefs = [`${BOOK}zoe.vcf`, '/addressbooks/alice/work/yamada%20t.vcf'];
+    for (const data of ['<C:address-data/>', '<C:address-data><C:allprop/></C:address-data>', '<C:address-data content-type="text/vcard"/>']) {
+      const result = await report(h, BOOK, `<C:addressbook-multiget ${CARD_NS_DECL}><D:prop><D:getetag/>${data}</D:prop>${hrefs.map((href) => `<D:href>${href}</D:href>`).join('')}</C:addressbook-multiget>`);
+      assert.equal(result.data.get(`${BOOK}zoe.vcf`), CARDS['zoe.vcf'], data);
+      assert.equal(result.data.get('/addressbooks/alice/work/yamada%20t.vcf'), CARDS['yamada.vcf'], data);
+    }
+  });
 });
 
 void describe('addressbook-query over 2,000 cards', () => {
