@@ -8,11 +8,11 @@ import { encodePath } from '../dav/paths.ts';
 import type { ReportDefinition, RequestContext } from '../dav/plugin.ts';
 import type { PropRequest } from '../dav/properties/evaluate.ts';
 import { responseWithData, splitDataProperty } from '../dav/properties/with-data.ts';
-import { xmlResponse, type DavResponse } from '../dav/request.ts';
+import { XML_CONTENT_TYPE, xmlResponse, type DavResponse } from '../dav/request.ts';
 import type { Resource } from '../dav/resource.ts';
 import { caldav, dav } from '../dav/xml/names.ts';
 import { parseXml } from '../dav/xml/parse.ts';
-import { writeMultistatus, type MultistatusResponse } from '../dav/xml/multistatus.ts';
+import { MultistatusBuilder, writeMultistatus, type MultistatusResponse } from '../dav/xml/multistatus.ts';
 import { el, findChild, textContent, type XmlElement } from '../dav/xml/tree.ts';
 import { renderCalendarData } from '../ical/calendar-data.ts';
 import { matchesFilter } from '../ical/filter.ts';
@@ -167,28 +167,34 @@ async function calendarMultiget(context: RequestContext, _resource: Resource, bo
   const hrefs = multigetHrefs(body);
   const hits = await fetchMultiget(context, hrefs, 'calendars');
   const zones = new Map<number, QueryOptions>();
-  const responses: MultistatusResponse[] = [];
+  const answer = new MultistatusBuilder();
   const work = new QueryWork();
+  // Unparsed calendar-data is the stored bytes, escaped as bytes (with-data.ts) rather than decoded.
+  const data = request.calendarData;
+  const stored = data === undefined || needsParsing(data) ? undefined : { name: CALENDAR_DATA };
   for (const href of hrefs) {
     await work.between();
     const hit = hits.get(href);
     if (hit === undefined) {
-      responses.push({ href, status: 404 });
+      answer.add({ href, status: 404 });
+      continue;
+    }
+    const resource = { kind: 'object' as const, path: `${hit.collection.path}${hit.object.name}`, collection: hit.collection, object: hit.object };
+    if (stored !== undefined) {
+      answer.add(await responseWithData(context, resource, href, request.props, { ...stored, render: () => hit.object.body }));
       continue;
     }
     let options = zones.get(hit.collection.id);
     if (options === undefined) {
       // The zone only matters to data that is parsed (expand, limit-*, component selection); the
-      // stored text is sent as it is otherwise, and the calendar's properties need not be read.
-      const parses = request.calendarData !== undefined && needsParsing(request.calendarData);
-      const floatingZone = parses ? await calendarZone(context, hit.collection) : undefined;
+      // calendar's properties are not read otherwise.
+      const floatingZone = data === undefined ? undefined : await calendarZone(context, hit.collection);
       options = floatingZone === undefined ? {} : { floatingZone };
       zones.set(hit.collection.id, options);
     }
-    const resource = { kind: 'object' as const, path: `${hit.collection.path}${hit.object.name}`, collection: hit.collection, object: hit.object };
-    responses.push(await objectResponse(context, resource, href, hit.object, request, options));
+    answer.add(await objectResponse(context, resource, href, hit.object, request, options));
   }
-  return xmlResponse(207, writeMultistatus(responses));
+  return { status: 207, headers: { 'Content-Type': XML_CONTENT_TYPE }, body: answer.finishBytes() };
 }
 
 /** RFC 4791 §7.10: busy time of a calendar as one VFREEBUSY. */

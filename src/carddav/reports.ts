@@ -8,10 +8,10 @@ import { encodePath } from '../dav/paths.ts';
 import type { ReportDefinition, RequestContext } from '../dav/plugin.ts';
 import type { PropRequest } from '../dav/properties/evaluate.ts';
 import { responseWithData, splitDataProperty } from '../dav/properties/with-data.ts';
-import { xmlResponse, type DavResponse } from '../dav/request.ts';
+import { XML_CONTENT_TYPE, xmlResponse, type DavResponse } from '../dav/request.ts';
 import type { Resource } from '../dav/resource.ts';
 import { carddav, dav } from '../dav/xml/names.ts';
-import { writeMultistatus, type MultistatusResponse } from '../dav/xml/multistatus.ts';
+import { MultistatusBuilder, writeMultistatus, type MultistatusResponse } from '../dav/xml/multistatus.ts';
 import { el, findChild, type XmlElement } from '../dav/xml/tree.ts';
 import { StoreError } from '../store/errors.ts';
 import type { CollectionRecord, ObjectWithBody, SearchNarrowing } from '../store/types.ts';
@@ -125,12 +125,21 @@ async function addressbookMultiget(context: RequestContext, _resource: Resource,
   const request = splitAddressData(body);
   const hrefs = multigetHrefs(body);
   const hits = await fetchMultiget(context, hrefs, 'addressbooks');
-  const responses: MultistatusResponse[] = [];
+  const answer = new MultistatusBuilder();
+  // A card sent as stored is its bytes, escaped as bytes (with-data.ts) rather than decoded.
+  const stored = request.addressData !== undefined && sendsStoredText(request.addressData);
   for (const href of hrefs) {
     const hit = hits.get(href);
-    responses.push(hit === undefined ? { href, status: 404 } : await cardResponse(context, hit.collection, hit.object, href, request));
+    if (hit === undefined) {
+      answer.add({ href, status: 404 });
+    } else if (stored) {
+      const resource = { kind: 'object' as const, path: `${hit.collection.path}${hit.object.name}`, collection: hit.collection, object: hit.object };
+      answer.add(await responseWithData(context, resource, href, request.props, { name: ADDRESS_DATA, render: () => hit.object.body }));
+    } else {
+      answer.add(await cardResponse(context, hit.collection, hit.object, href, request));
+    }
   }
-  return xmlResponse(207, writeMultistatus(responses));
+  return { status: 207, headers: { 'Content-Type': XML_CONTENT_TYPE }, body: answer.finishBytes() };
 }
 
 const isAddressbook = (resource: Resource): boolean => resource.kind === 'collection' && resource.collection.kind === 'addressbook';

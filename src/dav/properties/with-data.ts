@@ -5,7 +5,8 @@ import { parsePropRequest, wantsMinimal } from '../methods/propfind.ts';
 import type { RequestContext } from '../plugin.ts';
 import type { Resource } from '../resource.ts';
 import { dav, type ClarkName } from '../xml/names.ts';
-import type { MultistatusResponse, PropStat } from '../xml/multistatus.ts';
+import { escapeUtf8Text } from '../xml/escape.ts';
+import type { MultistatusResponse, PropResult, PropStat } from '../xml/multistatus.ts';
 import { childElements, findChild, type XmlElement } from '../xml/tree.ts';
 import { evaluateProperties, type PropRequest } from './evaluate.ts';
 
@@ -19,16 +20,28 @@ export function splitDataProperty(body: XmlElement, dataName: ClarkName): { prop
   return { props: { kind: 'prop', names: props.names.filter((n) => n !== dataName) }, dataElement };
 }
 
+/**
+ * Rendered text goes through the writer's escaping; stored UTF-8 bytes sent as they are (render gave
+ * a Uint8Array) are escaped as bytes, never decoded, unless only the text path can escape them. Either
+ * way the bytes on the wire are the same; a response holding bytes must be finished with finishBytes().
+ */
+function dataEntry(name: ClarkName, rendered: string | Uint8Array): PropResult {
+  if (typeof rendered === 'string') return { name, value: [{ type: 'text', text: rendered }] };
+  const bytes = escapeUtf8Text(rendered);
+  if (bytes !== undefined) return { name, bytes };
+  return { name, value: [{ type: 'text', text: Buffer.from(rendered.buffer, rendered.byteOffset, rendered.byteLength).toString('utf8') }] };
+}
+
 export async function responseWithData(
   context: RequestContext,
   resource: Resource,
   href: string,
   props: PropRequest,
-  data: { readonly name: ClarkName; readonly render: () => string } | undefined,
+  data: { readonly name: ClarkName; readonly render: () => string | Uint8Array } | undefined,
 ): Promise<MultistatusResponse> {
   const propstats: PropStat[] = await evaluateProperties(context, resource, props, wantsMinimal(context));
   if (data !== undefined) {
-    const entry = { name: data.name, value: [{ type: 'text' as const, text: data.render() }] };
+    const entry = dataEntry(data.name, data.render());
     const index = propstats.findIndex((p) => p.status === 200);
     const found = propstats[index];
     if (found === undefined) propstats.unshift({ status: 200, props: [entry] });

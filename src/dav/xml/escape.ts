@@ -1,4 +1,5 @@
-// Escaping of character data and attribute values for the XML writer. Imports nothing.
+// Escaping of character data and attribute values for the XML writer. Imports only node:buffer.
+import { isUtf8 } from 'node:buffer';
 
 const REPLACEMENTS: Readonly<Record<string, string>> = {
   '&': '&amp;',
@@ -46,4 +47,26 @@ export function escapeText(value: string): string {
 /** A double-quoted attribute value: as text, plus TAB and LF. */
 export function escapeAttribute(value: string): string {
   return escapeWith(value, ATTRIBUTE_TEST, ATTRIBUTE_ALL);
+}
+
+// On the bytes read as Latin-1 (one character per byte): C0 controls XML cannot carry, and the UTF-8
+// encodings of U+FFFE and U+FFFF (EF BF BE, EF BF BF).
+/* eslint-disable no-control-regex -- matching control characters is the point */
+const BYTES_NEEDING_STRINGS = /[\u0000-\u0008\u000B\u000C\u000E-\u001F]|\u00EF\u00BF[\u00BE\u00BF]/;
+/* eslint-enable no-control-regex */
+const MARKUP = /[&<>]/;
+
+/**
+ * escapeText for UTF-8 text kept as bytes (stored calendar and vCard data), without decoding it: the
+ * escaped UTF-8, the same bytes escapeText's answer encodes to. Works on the bytes as Latin-1 text, in
+ * which the ASCII characters to escape are themselves and every other byte passes through. Undefined
+ * when only the string path can do it: bytes that are not valid UTF-8, or that hold characters XML
+ * cannot carry (C0 controls other than TAB, LF and CR; U+FFFE, U+FFFF), which escapeText replaces.
+ */
+export function escapeUtf8Text(bytes: Uint8Array): Uint8Array | undefined {
+  const view = Buffer.from(bytes.buffer, bytes.byteOffset, bytes.byteLength);
+  const latin1 = view.toString('latin1');
+  if (BYTES_NEEDING_STRINGS.test(latin1) || !isUtf8(view)) return undefined;
+  const escaped = MARKUP.test(latin1) ? latin1.replace(TEXT_ALL, replaceSpecial) : latin1.replaceAll('\r', '&#13;');
+  return escaped.length === latin1.length ? bytes : Buffer.from(escaped, 'latin1');
 }

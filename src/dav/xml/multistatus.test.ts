@@ -4,6 +4,7 @@ import { describe, it } from 'node:test';
 import { NS, caldav, clark, cs, dav, ical } from './names.ts';
 import { MultistatusBuilder, statusLine, writeError, writeMultistatus } from './multistatus.ts';
 import type { MultistatusResponse } from './multistatus.ts';
+import { escapeUtf8Text } from './escape.ts';
 import { parseXml } from './parse.ts';
 import { childElements, el, elAttrs, findChild, findChildren, textContent } from './tree.ts';
 import type { XmlElement } from './tree.ts';
@@ -271,5 +272,31 @@ void describe('MultistatusBuilder flushed in parts', () => {
     builder.add(responses[0] as MultistatusResponse);
     builder.finishBytes();
     assert.throws(() => builder.finish());
+  });
+});
+
+void describe('property values given as escaped UTF-8 bytes', () => {
+  const data = 'BEGIN:VCALENDAR\r\nSUMMARY:Zoë & <friends>\r\nEND:VCALENDAR\r\n';
+  const responses = (bytes: boolean): MultistatusResponse[] => [
+    { href: '/calendars/alice/default/a.ics', propstats: [{ status: 200, props: [{ name: dav('getetag'), value: [{ type: 'text', text: '"e1"' }] }, bytes ? { name: caldav('calendar-data'), bytes: escapeUtf8Text(Buffer.from(data, 'utf8'))! } : { name: caldav('calendar-data'), value: [{ type: 'text', text: data }] }] }] },
+    { href: '/calendars/alice/default/missing.ics', status: 404 },
+    { href: '/calendars/alice/default/b.ics', propstats: [{ status: 200, props: [bytes ? { name: caldav('calendar-data'), bytes: Buffer.from('X') } : { name: caldav('calendar-data'), value: [{ type: 'text', text: 'X' }] }] }] },
+  ];
+
+  void it('writes the same document as the same values given as text', () => {
+    const builder = new MultistatusBuilder();
+    for (const response of responses(true)) builder.add(response);
+    const written = builder.finishBytes({ syncToken: 'tok' });
+    assert.equal(written.toString('utf8'), writeMultistatus(responses(false), { syncToken: 'tok' }));
+    const parsed = parseXml(written);
+    const first = findChildren(parsed, dav('response'))[0];
+    assert.ok(first !== undefined);
+    assert.equal(textContent(findChild(findChild(findChild(first, dav('propstat'))!, dav('prop'))!, caldav('calendar-data'))!), data);
+  });
+
+  void it('cannot be finished as a string', () => {
+    const builder = new MultistatusBuilder();
+    for (const response of responses(true)) builder.add(response);
+    assert.throws(() => builder.finish(), /finishBytes/u);
   });
 });

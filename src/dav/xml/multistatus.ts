@@ -13,6 +13,11 @@ export interface PropResult {
   readonly value?: readonly XmlNode[];
   /** The whole property element, attributes included (a stored dead property); wins over value. */
   readonly element?: XmlElement;
+  /**
+   * The value as character data already escaped and encoded as UTF-8 (escapeUtf8Text), written as
+   * it is; wins over value. Only a MultistatusBuilder finished with finishBytes() can write it.
+   */
+  readonly bytes?: Uint8Array;
 }
 
 export interface PropStat {
@@ -84,8 +89,14 @@ export class MultistatusBuilder {
 
   add(response: MultistatusResponse): void {
     if (this.#finished) throw new Error('multistatus already finished');
-    writeResponse(this.#writer, this.#d, response, this.#statuses);
+    writeResponse(this.#writer, this.#d, response, this.#statuses, this.#addBytes);
   }
+
+  // Bytes go between the text written before them (encoded first) and the text after.
+  readonly #addBytes = (bytes: Uint8Array): void => {
+    this.flush();
+    this.#encoded.push(Buffer.from(bytes.buffer, bytes.byteOffset, bytes.byteLength));
+  };
 
   /** Moves the responses added so far out of the JS heap, as UTF-8 bytes. */
   flush(): void {
@@ -165,7 +176,7 @@ function statusElement(d: string, status: number, cache: Map<number, string>): s
 
 // Markup is gathered into one string per response and handed to the writer whole; only subtrees
 // (elements in property values, errors) go through the writer's element serializer.
-function writeResponse(writer: XmlWriter, d: string, response: MultistatusResponse, statuses: Map<number, string>): void {
+function writeResponse(writer: XmlWriter, d: string, response: MultistatusResponse, statuses: Map<number, string>, addBytes: (bytes: Uint8Array) => void): void {
   const propstats = response.propstats ?? [];
   // RFC 4918 §14.24: a response is either href + status or href + propstat+, never both or neither.
   if (propstats.length > 0 && response.status !== undefined) {
@@ -183,7 +194,7 @@ function writeResponse(writer: XmlWriter, d: string, response: MultistatusRespon
       out += `<${d}:prop/>`;
     } else {
       out += `<${d}:prop>`;
-      for (const prop of propstat.props) out = writeProp(writer, prop, out);
+      for (const prop of propstat.props) out = writeProp(writer, prop, out, addBytes);
       out += `</${d}:prop>`;
     }
     out += statusElement(d, propstat.status, statuses);
@@ -197,11 +208,17 @@ function writeResponse(writer: XmlWriter, d: string, response: MultistatusRespon
 }
 
 /** Appends one property to the pending markup `out`; returns what is still pending. */
-function writeProp(writer: XmlWriter, prop: PropResult, out: string): string {
+function writeProp(writer: XmlWriter, prop: PropResult, out: string, addBytes: (bytes: Uint8Array) => void): string {
   if (prop.element !== undefined) {
     writer.raw(out);
     writer.element(prop.element);
     return '';
+  }
+  if (prop.bytes !== undefined) {
+    const qname = writer.elementName(prop.name);
+    writer.raw(`${out}<${qname}>`);
+    addBytes(prop.bytes);
+    return `</${qname}>`;
   }
   const value = prop.value ?? [];
   const qname = writer.elementName(prop.name);

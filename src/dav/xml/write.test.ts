@@ -6,6 +6,7 @@ import type { ClarkName } from './names.ts';
 import { parseXml } from './parse.ts';
 import { el, elAttrs } from './tree.ts';
 import type { XmlElement, XmlNode } from './tree.ts';
+import { escapeUtf8Text } from './escape.ts';
 import { escapeAttribute, escapeText, serializeElement, xmlDocument } from './write.ts';
 
 void describe('escaping', () => {
@@ -187,5 +188,41 @@ void describe('round-trip', () => {
   void it('keeps a lone CR, CRLF and attribute whitespace exactly', () => {
     const tree = elAttrs(dav('x'), { a: '\r\n\t ', '{urn:n}b': ' x ' }, '\r', el(dav('y')), '\r\n \t');
     assert.deepEqual(parseXml(serializeElement(tree)), tree);
+  });
+});
+
+void describe('escaping UTF-8 bytes', () => {
+  const viaText = (bytes: Uint8Array): Buffer => Buffer.from(escapeText(Buffer.from(bytes).toString('utf8')), 'utf8');
+
+  void it('gives the bytes escapeText gives, without decoding, for text XML can carry', () => {
+    const samples = [
+      'BEGIN:VCALENDAR\r\nSUMMARY:plain\r\nEND:VCALENDAR\r\n',
+      'NOTE:a & b < c > d "e" \'f\'\r\n\tfolded\n',
+      'FN:Zoë Ångström 山田太郎 \u{1F600}\r\n',
+      '\uFEFFBOM first\r\n',
+      'no specials at all',
+      '',
+    ];
+    for (const text of samples) {
+      const bytes = Buffer.from(text, 'utf8');
+      const escaped = escapeUtf8Text(bytes);
+      assert.ok(escaped !== undefined, text);
+      assert.deepEqual(Buffer.from(escaped), viaText(bytes), text);
+    }
+  });
+
+  void it('leaves to the text path what escapeText replaces or the decoder repairs', () => {
+    const hard = [
+      Buffer.from('a\u0000b', 'utf8'),
+      Buffer.from('x\u001Fy\r\n', 'utf8'),
+      Buffer.from('x\uFFFEy', 'utf8'),
+      Buffer.from('x\uFFFFy', 'utf8'),
+      Buffer.from([0x41, 0xff, 0x42]),
+      Buffer.from([0x41, 0xc3]),
+      Buffer.from([0xed, 0xa0, 0x80]),
+    ];
+    for (const bytes of hard) assert.equal(escapeUtf8Text(bytes), undefined, bytes.toString('hex'));
+    // U+FFFD itself (EF BF BD) is ordinary text.
+    assert.deepEqual(Buffer.from(escapeUtf8Text(Buffer.from('a\uFFFDb', 'utf8'))!), Buffer.from('a\uFFFDb', 'utf8'));
   });
 });
