@@ -50,10 +50,12 @@ export function escapeAttribute(value: string): string {
 }
 
 // On the bytes read as Latin-1 (one character per byte): C0 controls XML cannot carry, and the UTF-8
-// encodings of U+FFFE and U+FFFF (EF BF BE, EF BF BF).
+// encodings of U+FFFE and U+FFFF (EF BF BE, EF BF BF), looked for by plain string search.
 /* eslint-disable no-control-regex -- matching control characters is the point */
-const BYTES_NEEDING_STRINGS = /[\u0000-\u0008\u000B\u000C\u000E-\u001F]|\u00EF\u00BF[\u00BE\u00BF]/;
+const CONTROL_BYTES = /[\u0000-\u0008\u000B\u000C\u000E-\u001F]/;
 /* eslint-enable no-control-regex */
+const NONCHARACTER_FFFE = '\u00EF\u00BF\u00BE';
+const NONCHARACTER_FFFF = '\u00EF\u00BF\u00BF';
 const MARKUP = /[&<>]/;
 
 /**
@@ -66,7 +68,7 @@ const MARKUP = /[&<>]/;
 export function escapeUtf8Text(bytes: Uint8Array): Uint8Array | undefined {
   const view = Buffer.from(bytes.buffer, bytes.byteOffset, bytes.byteLength);
   const latin1 = view.toString('latin1');
-  if (BYTES_NEEDING_STRINGS.test(latin1) || !isUtf8(view)) return undefined;
+  if (CONTROL_BYTES.test(latin1) || latin1.includes(NONCHARACTER_FFFE) || latin1.includes(NONCHARACTER_FFFF) || !isUtf8(view)) return undefined;
   const escaped = MARKUP.test(latin1) ? latin1.replace(TEXT_ALL, replaceSpecial) : latin1.replaceAll('\r', '&#13;');
   return escaped.length === latin1.length ? bytes : Buffer.from(escaped, 'latin1');
 }
