@@ -83,9 +83,12 @@ export function runStoreConformance(backend: string, create: () => Promise<Store
         assert.equal(user.email, 'alice@example.org');
         await store.setPasswordHash('alice', 'new');
         await store.addAppPassword('alice', 'phone', 'app-hash');
+        await store.addAppPassword('alice', 'laptop', 'laptop-hash');
         const changed = (await store.lookupAccount('alice'))!;
         assert.equal(changed.passwordHash, 'new');
-        assert.deepEqual(changed.appPasswordHashes.map((a) => a.hash), ['app-hash']);
+        assert.deepEqual(changed.appPasswordHashes.map((a) => a.hash), ['app-hash', 'laptop-hash']);
+        assert.deepEqual(changed.appPasswordHashes, (await store.lookupCredentials('alice'))!.appPasswordHashes);
+        assert.deepEqual(changed.user, await store.getUser('alice'));
         assert.ok(changed.credentialsVersion > credentials.credentialsVersion);
         const bob = (await store.lookupAccount('bob'))!;
         assert.deepEqual(bob.user, await store.getUser('bob'));

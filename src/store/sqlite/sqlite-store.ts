@@ -423,13 +423,19 @@ export class SqliteStore implements Store, ReleaseStore {
 
   lookupAccount(userName: string): Promise<StoredAccount | null> {
     return this.read(() => {
-      const user = this.reads.account.first(userName);
+      // One statement: the user's row once per app password (or once with none), ordered here rather
+      // than by SQLite, which would set up a sorter on every request.
+      const rows = this.reads.account.all(userName);
+      const user = rows[0];
       if (user === undefined) return null;
+      const appPasswordHashes: { id: number; hash: string }[] = [];
+      for (const row of rows) if (row.app_id !== null && row.app_hash !== null) appPasswordHashes.push({ id: row.app_id, hash: row.app_hash });
+      appPasswordHashes.sort((a, b) => a.id - b.id);
       return {
         userId: user.id,
         userName: user.name,
         passwordHash: user.password_hash,
-        appPasswordHashes: this.reads.appPasswordHashes.all(user.id),
+        appPasswordHashes,
         credentialsVersion: user.credentials_version,
         user: toUser(user),
       };
@@ -715,7 +721,7 @@ export class SqliteStore implements Store, ReleaseStore {
 interface HotReads {
   readonly credentials: PreparedRead<{ id: number; name: string; password_hash: string | null; credentials_version: number }>;
   readonly appPasswordHashes: PreparedRead<{ id: number; hash: string }>;
-  readonly account: PreparedRead<{ id: number; name: string; email: string | null; display_name: string | null; created_at: number; password_hash: string | null; credentials_version: number }>;
+  readonly account: PreparedRead<{ id: number; name: string; email: string | null; display_name: string | null; created_at: number; password_hash: string | null; credentials_version: number; app_id: number | null; app_hash: string | null }>;
   readonly collectionByPath: PreparedRead<CollectionRow>;
   readonly collectionById: PreparedRead<CollectionRow>;
   readonly counters: PreparedRead<{ object_count: number; child_count: number; path: string; sync_seq: number }>;
@@ -729,7 +735,13 @@ function hotReads(q: SqliteRunner, k: Kysely<SqliteDatabase>): HotReads {
   return {
     credentials: q.once(() => k.selectFrom('users').select(['id', 'name', 'password_hash', 'credentials_version']).where('name', '=', '')),
     appPasswordHashes: q.once(() => k.selectFrom('app_passwords').select(['id', 'hash']).where('user_id', '=', 0).orderBy('id')),
-    account: q.once(() => k.selectFrom('users').select([...USER_COLUMNS, 'password_hash', 'credentials_version']).where('name', '=', '')),
+    account: q.once(() =>
+      k
+        .selectFrom('users')
+        .leftJoin('app_passwords', 'app_passwords.user_id', 'users.id')
+        .select(['users.id', 'users.name', 'users.email', 'users.display_name', 'users.created_at', 'users.password_hash', 'users.credentials_version', 'app_passwords.id as app_id', 'app_passwords.hash as app_hash'])
+        .where('users.name', '=', ''),
+    ),
     collectionByPath: q.once(() => k.selectFrom('collections').select(COLLECTION_COLUMNS).where('path', '=', '')),
     collectionById: q.once(() => k.selectFrom('collections').select(COLLECTION_COLUMNS).where('id', '=', 0)),
     counters: q.once(() => k.selectFrom('collections').select(['object_count', 'child_count', 'path', 'sync_seq']).where('id', '=', 0)),
