@@ -33,7 +33,9 @@ export async function fetchMultiget(context: RequestContext, hrefs: readonly str
     const name = segments[segments.length - 1];
     if (name === undefined || segments[0] !== space || !ownsPath(context.user, segments)) continue;
     const parent = collectionPath(segments.slice(0, -1));
-    wanted.set(parent, [...(wanted.get(parent) ?? []), { name, href }]);
+    const items = wanted.get(parent);
+    if (items === undefined) wanted.set(parent, [{ name, href }]);
+    else items.push({ name, href });
   }
   const hits = new Map<string, MultigetHit>();
   for (const [parentPath, items] of wanted) {

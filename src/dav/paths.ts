@@ -33,11 +33,14 @@ export function parseTarget(target: string): ParsedPath {
   const segments: string[] = [];
   for (const piece of raw) {
     if (piece === '') continue;
-    let decoded: string;
-    try {
-      decoded = decodeURIComponent(piece);
-    } catch {
-      throw new DavError(400, 'The request path has malformed percent-encoding.');
+    // Without a '%' there is nothing to decode (decodeURIComponent would return the piece as it is).
+    let decoded = piece;
+    if (piece.includes('%')) {
+      try {
+        decoded = decodeURIComponent(piece);
+      } catch {
+        throw new DavError(400, 'The request path has malformed percent-encoding.');
+      }
     }
     if (decoded === '.' || decoded === '..' || FORBIDDEN_SEGMENT.test(decoded)) {
       throw new DavError(400, 'The request path contains a forbidden segment.');
