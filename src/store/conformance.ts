@@ -208,6 +208,11 @@ export function runStoreConformance(backend: string, create: () => Promise<Store
         assert.equal((await names({})).length, 5);
         const bodies = await store.getObjectsWithBodies(calendar.id, ['future.ics', 'missing.ics', 'past.ics']);
         assert.deepEqual(bodies.map((o) => [o.name, Buffer.from(o.body).toString()]).sort(), [['future.ics', 'future.ics'], ['past.ics', 'past.ics']]);
+        // Any number of names (past SQL's parameter limits), any characters.
+        const odd = 'Zoë "quoted" \\ back\\slash 😀.ics';
+        await put(odd, 'VEVENT', 0, 1);
+        const many = [...Array.from({ length: 1500 }, (_, i) => `absent-${i}.ics`), odd, 'past.ics'];
+        assert.deepEqual((await store.getObjectsWithBodies(calendar.id, many)).map((o) => o.name).sort(), [odd, 'past.ics'].sort());
       }));
 
     void it('lists members with the change position of the same snapshot', () =>

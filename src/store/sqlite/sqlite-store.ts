@@ -8,7 +8,7 @@ import { mkdirSync } from 'node:fs';
 import { join } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
 import Database from 'better-sqlite3';
-import type { Kysely } from 'kysely';
+import { sql, type Kysely } from 'kysely';
 import { NotFound, StoreInconsistent, StoreUnavailable, UserExists } from '../errors.ts';
 import type { ReleaseGuardState, ReleaseStore } from '../release-store.ts';
 import type {
@@ -508,17 +508,9 @@ export class SqliteStore implements Store, ReleaseStore {
 
   getObjectsWithBodies(collectionId: number, names: readonly string[]): Promise<ObjectWithBody[]> {
     if (names.length === 0) return Promise.resolve([]);
-    return this.read(() => {
-      const out: ObjectWithBody[] = [];
-      // Chunked so a 1,000-href multiget stays under SQLite's bound-parameter limit.
-      for (let i = 0; i < names.length; i += 500) {
-        const chunk = names.slice(i, i + 500);
-        out.push(...this.q.all(
-          this.k.selectFrom('objects').select([...OBJECT_RECORD_COLUMNS, 'body']).where('collection_id', '=', collectionId).where('name', 'in', chunk),
-        ));
-      }
-      return out;
-    });
+    // The names go in as one JSON array: one statement prepared once for any count (an IN list of
+    // 100 parameters was compiled and prepared anew per count, and cost 22 % of a multiget).
+    return this.read(() => this.reads.objectsNamed.all(collectionId, JSON.stringify(names)));
   }
 
   queryObjects(collectionId: number, filter: ObjectQuery): Promise<ObjectWithBody[]> {
@@ -728,6 +720,7 @@ interface HotReads {
   readonly childCollections: PreparedRead<CollectionRow>;
   readonly object: PreparedRead<ObjectRecord>;
   readonly objectWithBody: PreparedRead<ObjectWithBody>;
+  readonly objectsNamed: PreparedRead<ObjectWithBody>;
   readonly members: PreparedRead<ObjectRecord>;
 }
 
@@ -748,6 +741,9 @@ function hotReads(q: SqliteRunner, k: Kysely<SqliteDatabase>): HotReads {
     childCollections: q.once(() => k.selectFrom('collections').select(COLLECTION_COLUMNS).where('parent_id', '=', 0).orderBy('path')),
     object: q.once(() => k.selectFrom('objects').select(OBJECT_RECORD_COLUMNS).where('collection_id', '=', 0).where('name', '=', '')),
     objectWithBody: q.once(() => k.selectFrom('objects').select([...OBJECT_RECORD_COLUMNS, 'body']).where('collection_id', '=', 0).where('name', '=', '')),
+    objectsNamed: q.once(() =>
+      k.selectFrom('objects').select([...OBJECT_RECORD_COLUMNS, 'body']).where('collection_id', '=', 0).where(sql<boolean>`name IN (SELECT value FROM json_each(${'[]'}))`),
+    ),
     members: q.once(() => k.selectFrom('objects').select(OBJECT_RECORD_COLUMNS).where('collection_id', '=', 0).orderBy('name')),
   };
 }
