@@ -13,7 +13,7 @@ import { setTimeout as sleep } from 'node:timers/promises';
 import { parseArgs } from 'node:util';
 import { calendarObject, contactObject, MANIFEST_FILE, objectName, objectUid, type Manifest } from './generate-db.ts';
 import { mulberry32, type Random } from './generate.ts';
-import { checkFullListing, checkMultiget, checkSyncDelta, parseMultistatus, percentile, type CollectionModel, type Verdict } from './oracle-model.ts';
+import { checkFullListing, checkMultiget, checkSyncDelta, parseMultistatus, percentile, retriedWriteUncertain, type CollectionModel, type Verdict } from './oracle-model.ts';
 
 export interface OracleOptions {
   readonly url: string;
@@ -283,9 +283,7 @@ export class LoadOracle {
     const xml = { 'content-type': 'application/xml; charset=utf-8' };
     const classify = (answer: Answer, expected: readonly number[], what: string): 'ok' | 'unavailable' | 'failed' => {
       if (expected.includes(answer.status)) return 'ok';
-      // A conditional write retried after its connection was reset: if the server that died (kill -9)
-      // had done the first attempt, the retry's precondition fails. Not acknowledged, so uncertain.
-      if (answer.retried === true && answer.status === 412) return 'failed';
+      if (answer.retried === true && retriedWriteUncertain(what.split(' ')[0] ?? '', answer.status)) return 'failed';
       if (answer.status === 503) {
         if (header(answer, 'retry-after') !== undefined) return 'unavailable';
         this.problem('failedResponses', `${what}: 503 without Retry-After`);

@@ -157,3 +157,13 @@ export function percentile(sorted: readonly number[], p: number): number {
   if (sorted.length === 0) return 0;
   return sorted[Math.min(sorted.length - 1, Math.max(0, Math.ceil((p / 100) * sorted.length) - 1))] ?? 0;
 }
+
+/**
+ * Whether the answer to a write retried after its connection was reset says only that the first
+ * attempt may have been done (a server killed with -9 after its COMMIT): the retry's precondition
+ * fails (412), or a DELETE finds nothing left (404, which RFC 9110 §13.2.1 answers before the
+ * preconditions). Not acknowledged, so the object is uncertain, not wrong.
+ */
+export function retriedWriteUncertain(method: string, status: number): boolean {
+  return status === 412 || (status === 404 && method === 'DELETE');
+}

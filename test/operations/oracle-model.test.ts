@@ -2,7 +2,7 @@
 // reports 0 violations is only worth something if a short, empty or wrong answer would be counted.
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
-import { checkFullListing, checkMultiget, checkSyncDelta, parseMultistatus, type CollectionModel } from '../../bench/oracle-model.ts';
+import { checkFullListing, checkMultiget, checkSyncDelta, parseMultistatus, retriedWriteUncertain, type CollectionModel } from '../../bench/oracle-model.ts';
 
 const HREF = '/calendars/u/default/';
 
@@ -58,5 +58,12 @@ void describe('load oracle verdicts', () => {
     assert.deepEqual(checkMultiget(collection, ['a.ics', 'x.ics'], parseMultistatus(good, HREF)).problems, []);
     const wrong = listing([response('a.ics', 200, '<C:calendar-data>UID:someone-else</C:calendar-data>')]);
     assert.deepEqual(checkMultiget(collection, ['a.ics', 'x.ics'], parseMultistatus(wrong, HREF)).problems.map((p) => p.kind), ['wrong', 'short']);
+  });
+
+  void it('holds a retried write that finds its first attempt done as uncertain, not wrong', () => {
+    assert.equal(retriedWriteUncertain('PUT', 412), true, 'If-None-Match or If-Match no longer holds');
+    assert.equal(retriedWriteUncertain('DELETE', 404), true, 'already deleted');
+    assert.equal(retriedWriteUncertain('PUT', 404), false, 'a PUT never answers 404 for its own first attempt');
+    assert.equal(retriedWriteUncertain('DELETE', 500), false);
   });
 });
