@@ -95,23 +95,18 @@ async function bumpCredentials(c: PgStoreContext, q: PgSession, userId: number):
   await q.run(c.k.updateTable('users').set((eb) => ({ credentials_version: eb('credentials_version', '+', 1) })).where('id', '=', userId));
 }
 
-export function lookupCredentials(c: PgStoreContext, userName: string): Promise<StoredCredentials | null> {
-  // Every authenticated request asks this: one statement (one round trip), not a transaction of two.
-  return c.one(async (q) => {
-    const rows = await q.raw<{ id: number; name: string; password_hash: string | null; credentials_version: number; app: { id: number; hash: string }[] }>(
-      `SELECT u.id, u.name, u.password_hash, u.credentials_version,
-              COALESCE((SELECT json_agg(json_build_object('id', a.id, 'hash', a.hash) ORDER BY a.id)
-                        FROM app_passwords a WHERE a.user_id = u.id), '[]'::json) AS app
-       FROM users u WHERE u.name = $1`,
-      [userName],
-    );
-    const user = rows[0];
-    if (user === undefined) return null;
-    return { userId: user.id, userName: user.name, passwordHash: user.password_hash, appPasswordHashes: user.app, credentialsVersion: user.credentials_version };
-  });
+/** lookupAccount without the user's record. */
+export async function lookupCredentials(c: PgStoreContext, userName: string): Promise<StoredCredentials | null> {
+  const account = await lookupAccount(c, userName);
+  if (account === null) return null;
+  const { user: _user, ...credentials } = account;
+  return credentials;
 }
 
-/** lookupCredentials with the user's record, still one statement (see store.ts lookupAccount). */
+/**
+ * The credentials with the user's record, in one statement (one round trip, not a transaction of two):
+ * every authenticated request asks this (see store.ts lookupAccount).
+ */
 export function lookupAccount(c: PgStoreContext, userName: string): Promise<StoredAccount | null> {
   return c.one(async (q) => {
     const rows = await q.raw<{ id: number; name: string; email: string | null; display_name: string | null; created_at: number; password_hash: string | null; credentials_version: number; app: { id: number; hash: string }[] }>(
