@@ -117,6 +117,8 @@ void describe('instanceSummary', () => {
     assert.equal(extents(vevent('DTSTART:20240110T100000Z', 'DURATION:PT1H', 'RRULE:FREQ=DAILY;COUNT=10'), 9), null);
     assert.equal(extents(vevent('DTSTART:20240110T100000Z', 'DURATION:PT1H', 'RRULE:FREQ=DAILY;COUNT=9'), 9)?.length, 18);
     assert.equal(extents(vevent('DTSTART:20240110T100000Z', 'DTEND:20240110T110000Z'))?.length, 2, 'one instance for an object that does not recur');
+    // 30 February never comes: the set is DTSTART alone (RFC 5545 §3.8.5.3), found without running on.
+    assert.deepEqual(extents(vevent('DTSTART:20240110T100000Z', 'DURATION:PT1H', 'RRULE:FREQ=YEARLY;BYMONTH=2;BYMONTHDAY=30;COUNT=3')), [ms('2024-01-10T10:00:00Z'), ms('2024-01-10T11:00:00Z')]);
   });
 
   void it('extentsMeet compares closed intervals, as the index bounds do', () => {

@@ -57,6 +57,9 @@ export function objectBounds(vcalendar: ICAL.Component, options?: { maxInstances
 /** Instances a recurring object may have for instanceExtents to describe it instance by instance. */
 export const MAX_EXTENT_INSTANCES = 64;
 
+/** CPU (ms) instanceSummary may spend expanding one object; past it the object is not summarised. */
+const SUMMARY_TIME_BUDGET_MS = 20;
+
 /** What instanceSummary tells of an object's instances. */
 export interface InstanceSummary {
   /**
@@ -82,7 +85,10 @@ export interface InstanceSummary {
 export function instanceSummary(vcalendar: ICAL.Component, maxInstances = MAX_EXTENT_INSTANCES, floatingZone?: ICAL.Timezone): InstanceSummary | null {
   const type = mainComponentType(vcalendar);
   if (type === null) return null;
-  const options = floatingZone === undefined ? { maxInstances: maxInstances + 1 } : { maxInstances: maxInstances + 1, floatingZone };
+  // The filter's own budget per object (src/ical/filter.ts): a rule that yields nothing for a long
+  // search costs no more here than in the query that parsed it.
+  const budget = { maxInstances: maxInstances + 1, timeBudgetMs: SUMMARY_TIME_BUDGET_MS };
+  const options = floatingZone === undefined ? budget : { ...budget, floatingZone };
   const expansion = expandOccurrences(vcalendar, { start: null, end: null }, options);
   if (expansion.truncated || expansion.occurrences.length > maxInstances) return null;
   const extents = new Float64Array(expansion.occurrences.length * 2);
