@@ -9,19 +9,13 @@ import { currentReleaseIdentity } from '../release/identity.ts';
 import { backfillConnection, PostgresBackfillRunner } from '../store/postgres/backfill.ts';
 import { POSTGRES_MIGRATIONS } from '../store/postgres/migrations/index.ts';
 import { PostgresStore } from '../store/postgres/postgres-store.ts';
-import { main } from './main.ts';
+import { cli } from '../../test/support/cli.ts';
 
 let cluster: TestPostgres | undefined;
 after(async () => {
   await cluster?.stop();
 });
 
-async function cli(args: readonly string[]): Promise<{ code: number; stdout: string; stderr: string }> {
-  let stdout = '';
-  let stderr = '';
-  const code = await main(['node', 'almanac', ...args], { stdout: (t) => void (stdout += t), stderr: (t) => void (stderr += t), isTTY: false, env: {} });
-  return { code, stdout, stderr };
-}
 
 interface Status {
   pending: { version: number; phase: string }[];

@@ -9,19 +9,13 @@ import { describe, it } from 'node:test';
 import { assertComplete, FIXTURE_MIGRATIONS, openDatabase, seedItems, startChild } from '../../test/support/backfill-fixture.ts';
 import { ITEMS_BACKFILL, nextEvent } from '../../test/support/items-backfill.ts';
 import { claimBackfill, readBackfill, runBatch, setBackfillPaused } from '../store/sqlite/backfill.ts';
-import { main } from './main.ts';
+import { cli } from '../../test/support/cli.ts';
 
 function withDir(fn: (dir: string) => Promise<void> | void): Promise<void> {
   const dir = mkdtempSync(join(tmpdir(), 'almanac-migrate-cli-'));
   return Promise.resolve(fn(dir)).finally(() => rmSync(dir, { recursive: true, force: true }));
 }
 
-async function cli(args: readonly string[], isTTY = false): Promise<{ code: number; stdout: string; stderr: string }> {
-  let stdout = '';
-  let stderr = '';
-  const code = await main(['node', 'almanac', ...args], { stdout: (t) => void (stdout += t), stderr: (t) => void (stderr += t), isTTY, env: {} });
-  return { code, stdout, stderr };
-}
 
 void describe('almanac migrate status|pause|resume', () => {
   void it('reports a backfill’s rows done, total, rate and ETA as JSON and as a bar on a terminal', () =>

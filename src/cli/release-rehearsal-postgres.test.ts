@@ -10,19 +10,13 @@ import { skipWithoutPostgres, TestPostgres } from '../../test/support/postgres.t
 import { currentReleaseIdentity } from '../release/identity.ts';
 import { POSTGRES_MIGRATIONS } from '../store/postgres/migrations/index.ts';
 import { PostgresStore } from '../store/postgres/postgres-store.ts';
-import { main } from './main.ts';
+import { cli } from '../../test/support/cli.ts';
 
 let cluster: TestPostgres | undefined;
 after(async () => {
   await cluster?.stop();
 });
 
-async function cli(args: readonly string[]): Promise<{ code: number; stdout: string; stderr: string }> {
-  let stdout = '';
-  let stderr = '';
-  const code = await main(['node', 'almanac', ...args], { stdout: (t) => void (stdout += t), stderr: (t) => void (stderr += t), isTTY: false, env: {} });
-  return { code, stdout, stderr };
-}
 
 async function query(url: string, sql: string): Promise<Record<string, unknown>[]> {
   const client = new pg.Client({ connectionString: url });

@@ -13,15 +13,9 @@ import type { SqliteMigration } from '../store/sqlite/migrator.ts';
 import { recordRehearsal } from '../store/sqlite/rehearsals.ts';
 import { heartbeat, recordCurrentRelease } from '../store/sqlite/release-state.ts';
 import { DATABASE_FILE, SqliteStore } from '../store/sqlite/sqlite-store.ts';
-import { main } from './main.ts';
+import { cli } from '../../test/support/cli.ts';
 import { contractBlockers } from './migrate-contract.ts';
 
-async function cli(args: readonly string[]): Promise<{ code: number; stdout: string; stderr: string }> {
-  let stdout = '';
-  let stderr = '';
-  const code = await main(['node', 'almanac', ...args], { stdout: (t) => void (stdout += t), stderr: (t) => void (stderr += t), isTTY: false, env: {} });
-  return { code, stdout, stderr };
-}
 
 const OLD = { version: '0.0.1', migrationHash: 'previous-release' };
 

@@ -16,14 +16,14 @@ import { setTimeout as sleep } from 'node:timers/promises';
 import pg from 'pg';
 import pino from 'pino';
 import { hashPassword } from '../../src/auth/passwords.ts';
-import { main } from '../../src/cli/main.ts';
 import { DEFAULTS } from '../../src/config/config.ts';
 import { buildDavServer, startAlmanac } from '../../src/http/app.ts';
 import { currentReleaseIdentity } from '../../src/release/identity.ts';
 import { POSTGRES_MIGRATIONS } from '../../src/store/postgres/migrations/index.ts';
 import { PostgresStore } from '../../src/store/postgres/postgres-store.ts';
 import { forgetNode, heartbeat, liveNodes } from '../../src/store/postgres/release-state.ts';
-import { deleteOwners, freeBusy, seed, verifyPostgresObjectBusy, writeAfterContract, type Send } from '../support/object-busy-scenario.ts';
+import { cli } from '../support/cli.ts';
+import { freeBusy, seed, verifyPostgresObjectBusy, writeAndCheckAfterContract, type Send } from '../support/object-busy-scenario.ts';
 import { skipWithoutPostgres, TestPostgres } from '../support/postgres.ts';
 
 const AUTH = `Basic ${Buffer.from('alice:pw').toString('base64')}`;
@@ -35,12 +35,6 @@ after(async () => {
   await cluster?.stop();
 });
 
-async function cli(args: readonly string[]): Promise<{ code: number; stdout: string; stderr: string }> {
-  let stdout = '';
-  let stderr = '';
-  const code = await main(['node', 'almanac', ...args], { stdout: (t) => void (stdout += t), stderr: (t) => void (stderr += t), isTTY: false, env: {} });
-  return { code, stdout, stderr };
-}
 
 async function withClient<T>(url: string, work: (client: pg.Client) => Promise<T>): Promise<T> {
   const client = new pg.Client({ connectionString: url });
@@ -123,19 +117,7 @@ void describe('object_busy contract on PostgreSQL', { skip: skipWithoutPostgres(
         assert.deepEqual(await freeBusy(send), before, 'same answers right after the contract');
         assert.match((await cli(['migrate', 'contract', '--database', url])).stdout, /no contract migration is pending/u);
 
-        await writeAfterContract(send);
-        await writeAfterContract(reference.send);
-        // A user deleted with everything they own, and a home with the calendar below it.
-        await deleteOwners(app.store);
-        await deleteOwners(reference.store);
-
-        const check = await verifyPostgresObjectBusy(url);
-        assert.deepEqual({ missing: check.missing, wrong: check.wrong, orphans: check.orphans }, { missing: 0, wrong: 0, orphans: 0 }, check.examples.join('\n'));
-        assert.equal(check.rows, check.objects);
-        assert.equal(check.objects, 9, '6 objects left in default, 3 in work');
-        const after = await freeBusy(send);
-        assert.deepEqual(after, await freeBusy(reference.send), 'free-busy answers are those of a database without object_busy');
-        assert.notDeepEqual(after, before, 'the writes changed the answers (the comparison is not vacuous)');
+        await writeAndCheckAfterContract({ send, store: app.store }, reference, () => verifyPostgresObjectBusy(url), before);
       } finally {
         await app.stop();
         await reference.store.close();

@@ -14,7 +14,6 @@ import { setTimeout as sleep } from 'node:timers/promises';
 import Database from 'better-sqlite3';
 import pino from 'pino';
 import { hashPassword } from '../../src/auth/passwords.ts';
-import { main } from '../../src/cli/main.ts';
 import { DEFAULTS } from '../../src/config/config.ts';
 import { buildDavServer, startAlmanac } from '../../src/http/app.ts';
 import { currentReleaseIdentity } from '../../src/release/identity.ts';
@@ -22,18 +21,13 @@ import { SQLITE_MIGRATIONS } from '../../src/store/sqlite/migrations/index.ts';
 import { forgetNode, heartbeat, liveNodes } from '../../src/store/sqlite/release-state.ts';
 import { DATABASE_FILE, SqliteStore } from '../../src/store/sqlite/sqlite-store.ts';
 import { announcementFile } from '../../src/store/sqlite/step-announcement.ts';
-import { deleteOwners, freeBusy, seed, verifySqliteObjectBusy, writeAfterContract, type Send } from '../support/object-busy-scenario.ts';
+import { cli } from '../support/cli.ts';
+import { freeBusy, seed, verifySqliteObjectBusy, writeAndCheckAfterContract, type Send } from '../support/object-busy-scenario.ts';
 
 const AUTH = `Basic ${Buffer.from('alice:pw').toString('base64')}`;
 const PREVIOUS = { version: '0.0.1', migrationHash: 'previous-release' };
 const BEFORE_OBJECT_BUSY = SQLITE_MIGRATIONS.filter((m) => m.version < 9);
 
-async function cli(args: readonly string[]): Promise<{ code: number; stdout: string; stderr: string }> {
-  let stdout = '';
-  let stderr = '';
-  const code = await main(['node', 'almanac', ...args], { stdout: (t) => void (stdout += t), stderr: (t) => void (stderr += t), isTTY: false, env: {} });
-  return { code, stdout, stderr };
-}
 
 /** A store of the previous release (no object_busy) and an in-process DAV front end on it. */
 function previousRelease(dir: string): { send: Send; store: SqliteStore } {
@@ -114,19 +108,7 @@ void describe('object_busy contract on SQLite', () => {
         assert.deepEqual(await freeBusy(send), before, 'same answers right after the contract');
         assert.match((await cli(['migrate', 'contract', '--data', dir])).stdout, /no contract migration is pending/u);
 
-        await writeAfterContract(send);
-        await writeAfterContract(reference.send);
-        // A user deleted with everything they own, and a home with the calendar below it.
-        await deleteOwners(app.store);
-        await deleteOwners(reference.store);
-
-        const check = verifySqliteObjectBusy(file);
-        assert.deepEqual({ missing: check.missing, wrong: check.wrong, orphans: check.orphans }, { missing: 0, wrong: 0, orphans: 0 }, check.examples.join('\n'));
-        assert.equal(check.rows, check.objects);
-        assert.equal(check.objects, 9, "6 objects left in default, 3 in work");
-        const after = await freeBusy(send);
-        assert.deepEqual(after, await freeBusy(reference.send), 'free-busy answers are those of a database without object_busy');
-        assert.notDeepEqual(after, before, 'the writes changed the answers (the comparison is not vacuous)');
+        await writeAndCheckAfterContract({ send, store: app.store }, reference, () => verifySqliteObjectBusy(file), before);
       } finally {
         await app.stop();
         await reference.store.close();

@@ -164,3 +164,29 @@ export function verifySqliteObjectBusy(file: string): BusyCheck {
     db.close();
   }
 }
+
+/**
+ * The end of the scenario on both stores: the writes after the contract on the node under test and
+ * on a reference database that never had object_busy, owners deleted on both, then every object_busy
+ * row checked (9 objects are left) and the free-busy answers compared with the reference's and with
+ * `before` (the writes must have changed them, or the comparison proves nothing).
+ */
+export async function writeAndCheckAfterContract(
+  node: { readonly send: Send; readonly store: Store },
+  reference: { readonly send: Send; readonly store: Store },
+  verify: () => BusyCheck | Promise<BusyCheck>,
+  before: Record<string, string[]>,
+): Promise<void> {
+  await writeAfterContract(node.send);
+  await writeAfterContract(reference.send);
+  // A user deleted with everything they own, and a home with the calendar below it.
+  await deleteOwners(node.store);
+  await deleteOwners(reference.store);
+  const check = await verify();
+  assert.deepEqual({ missing: check.missing, wrong: check.wrong, orphans: check.orphans }, { missing: 0, wrong: 0, orphans: 0 }, check.examples.join('\n'));
+  assert.equal(check.rows, check.objects);
+  assert.equal(check.objects, 9, '6 objects left in default, 3 in work');
+  const after = await freeBusy(node.send);
+  assert.deepEqual(after, await freeBusy(reference.send), 'free-busy answers are those of a database without object_busy');
+  assert.notDeepEqual(after, before, 'the writes changed the answers (the comparison is not vacuous)');
+}
