@@ -5,9 +5,9 @@ import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
 import { dav } from '../../src/dav/xml/names.ts';
 import { SLICE } from '../../src/dav/pacing.ts';
-import { textContent } from '../../src/dav/xml/tree.ts';
 import type { CollectionRecord } from '../../src/store/types.ts';
-import { Harness, parseMultistatus, propfindBody } from '../support/harness.ts';
+import { listedEtags } from '../support/dav-fixtures.ts';
+import { Harness, propfindBody } from '../support/harness.ts';
 
 const CALENDAR = '/calendars/alice/default/';
 const COUNT = SLICE * 2 + 300;
@@ -37,16 +37,7 @@ void describe('listings larger than one slice', () => {
   });
   after(async () => h.close());
 
-  const listed = (text: string): Map<string, string> => {
-    const out = new Map<string, string>();
-    for (const entry of parseMultistatus(text)) {
-      if (entry.href === CALENDAR) continue;
-      assert.equal(out.has(entry.href), false, `listed twice: ${entry.href}`);
-      const etag = entry.props.get(dav('getetag'));
-      out.set(entry.href, etag === undefined ? '' : textContent(etag.element));
-    }
-    return out;
-  };
+  const listed = (text: string): Map<string, string> => listedEtags(text, CALENDAR);
 
   /** Sends a request while counting event-loop turns and writing one new object on the first turn. */
   const whileWriting = async (method: string, body: string, newName: string): Promise<{ text: string; turns: number }> => {

@@ -7,7 +7,7 @@ import { after, before, describe, it } from 'node:test';
 import { SLICE } from '../../src/dav/pacing.ts';
 import { clark, dav } from '../../src/dav/xml/names.ts';
 import { textContent } from '../../src/dav/xml/tree.ts';
-import { mkcalendar } from '../support/dav-fixtures.ts';
+import { listedEtags, mkcalendar } from '../support/dav-fixtures.ts';
 import { Harness, parseMultistatus, propfindBody } from '../support/harness.ts';
 
 const CALENDAR = '/calendars/alice/big/';
@@ -36,16 +36,7 @@ void describe('repeated large listings', () => {
     return etags;
   }
 
-  const listed = (text: string): Map<string, string> => {
-    const out = new Map<string, string>();
-    for (const entry of parseMultistatus(text)) {
-      if (entry.href === CALENDAR) continue;
-      assert.equal(out.has(entry.href), false, `listed twice: ${entry.href}`);
-      const etag = entry.props.get(dav('getetag'));
-      out.set(entry.href, etag === undefined ? '' : textContent(etag.element));
-    }
-    return out;
-  };
+  const listed = (text: string): Map<string, string> => listedEtags(text, CALENDAR);
   const propfind = async (body = ETAGS, headers: Record<string, string> = {}): Promise<string> => {
     const response = await h.send('PROPFIND', CALENDAR, { headers: { depth: '1', ...headers }, body });
     assert.equal(response.status, 207, response.text.slice(0, 300));

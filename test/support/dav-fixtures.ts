@@ -1,5 +1,6 @@
 // Shared builders for the CalDAV/CardDAV scenario tests: iCalendar and vCard bodies, collection
 // creation, REPORT bodies, and readers for the multistatus, error and mkcol bodies clients parse.
+import assert from 'node:assert/strict';
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { caldav, carddav, dav, type ClarkName } from '../../src/dav/xml/names.ts';
@@ -186,4 +187,16 @@ export function padTo(text: string, size: number): string {
   const padded = `${text.slice(0, end.index)}${lines.join('')}${end[0]}`;
   if (Buffer.byteLength(padded) !== size) throw new Error('padTo: miscounted');
   return padded;
+}
+
+/** The members of a Depth 1 listing of `collection` with their getetag ('' without one); each listed once. */
+export function listedEtags(text: string, collection: string): Map<string, string> {
+  const out = new Map<string, string>();
+  for (const entry of parseMultistatus(text)) {
+    if (entry.href === collection) continue;
+    assert.equal(out.has(entry.href), false, `listed twice: ${entry.href}`);
+    const etag = entry.props.get(dav('getetag'));
+    out.set(entry.href, etag === undefined ? '' : textContent(etag.element));
+  }
+  return out;
 }
